@@ -1,0 +1,1 @@
+"""State storage: the Store protocol, its records, and the backends."""
