@@ -1,0 +1,157 @@
+"""The application factory: every route, and a lifespan that owns every resource."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp
+
+from spotify_mcp.clock import Clock, SystemClock
+from spotify_mcp.crypto import KeyRing
+from spotify_mcp.oauth.authorize import AuthorizeEndpoint
+from spotify_mcp.oauth.callback import CallbackEndpoint
+from spotify_mcp.oauth.cimd import CIMDFetcher
+from spotify_mcp.oauth.clients import ClientRegistry
+from spotify_mcp.oauth.consent import ConsentEndpoint
+from spotify_mcp.oauth.metadata import (
+    MetadataEndpoint,
+    authorization_server_metadata,
+    protected_resource_metadata,
+    resource_metadata_url,
+)
+from spotify_mcp.oauth.registration import RegistrationEndpoint
+from spotify_mcp.oauth.revoke import RevokeEndpoint
+from spotify_mcp.oauth.token import TokenEndpoint
+from spotify_mcp.oauth.tokens import TokenService
+from spotify_mcp.server.bearer import BearerAuth
+from spotify_mcp.server.mcp_server import build_mcp_server
+from spotify_mcp.server.transports import sse, streamable_http
+from spotify_mcp.services import Runtime, Services
+from spotify_mcp.settings import Settings
+from spotify_mcp.spotify.accounts import SpotifyAccounts
+from spotify_mcp.spotify.api import SpotifyAPI
+from spotify_mcp.spotify.credentials import CredentialsManager
+from spotify_mcp.store import open_store
+from spotify_mcp.web.cors import with_cors
+from spotify_mcp.web.pages import home_page
+from spotify_mcp.web.responses import html_page
+
+SPOTIFY_TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    keys: KeyRing | None = None,
+    spotify_transport: httpx2.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the whole server. ``spotify_transport`` lets tests reach an in-process Spotify emulator."""
+    clock = clock or SystemClock()
+    keys = keys or settings.key_ring()
+    runtime = Runtime()
+    server = build_mcp_server(runtime)
+    mcp_app, session_manager = streamable_http(server, settings)
+    sse_app = sse(server, settings)
+
+    def bearer(app: ASGIApp) -> ASGIApp:
+        return BearerAuth(
+            app, runtime, resource_metadata=resource_metadata_url(settings), scopes=" ".join(settings.scopes)
+        )
+
+    def endpoint(handler: object, methods: list[str], *, cors: bool = False) -> ASGIApp:
+        app = request_response(handler)  # type: ignore[arg-type]
+        return with_cors(app, methods) if cors else app
+
+    as_metadata = MetadataEndpoint(authorization_server_metadata(settings))
+    pr_metadata = MetadataEndpoint(protected_resource_metadata(settings))
+    routes = [
+        Route("/", endpoint=request_response(_home(settings)), methods=["GET"]),
+        Route("/healthz", endpoint=request_response(_healthz), methods=["GET"]),
+        Route("/.well-known/oauth-authorization-server", endpoint(as_metadata, ["GET"], cors=True)),
+        Route("/.well-known/oauth-protected-resource/mcp", endpoint(pr_metadata, ["GET"], cors=True)),
+        Route("/.well-known/oauth-protected-resource", endpoint(pr_metadata, ["GET"], cors=True)),
+        Route("/register", endpoint(RegistrationEndpoint(runtime), ["POST"], cors=True), methods=["POST", "OPTIONS"]),
+        Route("/authorize", endpoint(AuthorizeEndpoint(runtime), ["GET", "POST"]), methods=["GET", "POST"]),
+        Route("/consent", endpoint(ConsentEndpoint(runtime), ["GET", "POST"]), methods=["GET", "POST"]),
+        Route("/callback", endpoint(CallbackEndpoint(runtime), ["GET"]), methods=["GET"]),
+        Route("/token", endpoint(TokenEndpoint(runtime), ["POST"], cors=True), methods=["POST", "OPTIONS"]),
+        Route("/revoke", endpoint(RevokeEndpoint(runtime), ["POST"], cors=True), methods=["POST", "OPTIONS"]),
+        Route("/mcp", with_cors(bearer(mcp_app), ["GET", "POST", "DELETE"])),
+        Route("/sse", with_cors(bearer(sse_app), ["GET"]), methods=["GET", "OPTIONS"]),
+        Route("/messages/", with_cors(bearer(sse_app), ["POST"]), methods=["POST", "OPTIONS"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            store = await open_store(settings.effective_store_url)
+            stack.push_async_callback(store.close)
+            spotify_http = await stack.enter_async_context(
+                httpx2.AsyncClient(transport=spotify_transport, timeout=SPOTIFY_TIMEOUT, follow_redirects=False)
+            )
+            cimd_http = await stack.enter_async_context(httpx2.AsyncClient(follow_redirects=False))
+            cimd = CIMDFetcher(
+                cimd_http,
+                clock,
+                allow_private_addresses=settings.cimd_allow_private_addresses,
+                allow_http_loopback=settings.cimd_allow_http_loopback,
+            )
+            accounts = SpotifyAccounts(
+                spotify_http,
+                accounts_url=settings.spotify_accounts_url,
+                client_id=settings.spotify_client_id,
+                client_secret=settings.spotify_client_secret.get_secret_value(),
+            )
+            credentials = CredentialsManager(store, keys, accounts, clock, owner=_replica_id())
+            runtime.start(
+                Services(
+                    settings=settings,
+                    clock=clock,
+                    keys=keys,
+                    store=store,
+                    clients=ClientRegistry(store, cimd),
+                    tokens=TokenService(
+                        store,
+                        clock,
+                        resource=settings.mcp_url,
+                        access_ttl=settings.access_token_ttl,
+                        refresh_ttl=settings.refresh_token_ttl,
+                    ),
+                    accounts=accounts,
+                    credentials=credentials,
+                    spotify=SpotifyAPI(spotify_http, api_url=settings.spotify_api_url, credentials=credentials, clock=clock),
+                    spotify_http=spotify_http,
+                )
+            )
+            stack.callback(runtime.stop)
+            await stack.enter_async_context(session_manager.run())
+            yield
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+def _replica_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _home(settings: Settings) -> object:
+    async def home(request: Request) -> Response:
+        return html_page(home_page(mcp_url=settings.mcp_url, callback_url=settings.callback_url), https=settings.is_https)
+
+    return home
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})

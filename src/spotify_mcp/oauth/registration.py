@@ -1,0 +1,66 @@
+"""``/register``: RFC 7591 dynamic client registration for public and confidential clients."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from spotify_mcp.clock import Clock
+from spotify_mcp.crypto import hash_secret, new_secret
+from spotify_mcp.oauth.client_metadata import ClientMetadataError, parse_client_metadata
+from spotify_mcp.oauth.body import BodyTooLarge, read_limited
+from spotify_mcp.store.base import Store
+from spotify_mcp.store.records import ClientRecord
+from spotify_mcp.web.responses import json_response, oauth_error
+
+MAX_REGISTRATION_BYTES = 16 * 1024
+CLIENT_SECRET_PREFIX = "smcp_cs_"
+
+
+class RegistrationEndpoint:
+    """Validates client metadata, stores the client, and returns its credentials once."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def __call__(self, request: Request) -> Response:
+        """Register a client."""
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return oauth_error("invalid_client_metadata", "the registration body must be application/json")
+        try:
+            raw = await read_limited(request, MAX_REGISTRATION_BYTES)
+            body = json.loads(raw)
+        except BodyTooLarge:
+            return oauth_error("invalid_client_metadata", "the registration body is too large", 413)
+        except (ValueError, UnicodeDecodeError):
+            return oauth_error("invalid_client_metadata", "the registration body is not valid JSON")
+        try:
+            metadata = parse_client_metadata(body)
+        except ClientMetadataError as exc:
+            return oauth_error(exc.error, exc.description)
+
+        now = self._clock.now()
+        client_id = "smcp_client_" + secrets.token_urlsafe(18)
+        secret = None
+        if metadata.token_endpoint_auth_method != "none":
+            secret = new_secret(CLIENT_SECRET_PREFIX)
+        record = ClientRecord(
+            client_id=client_id,
+            metadata_json=json.dumps(metadata.to_json_dict(), sort_keys=True),
+            secret_hash=hash_secret(secret) if secret else None,
+            created_at=now,
+        )
+        await self._store.add_client(record)
+        response: dict[str, object] = {
+            **metadata.to_json_dict(),
+            "client_id": client_id,
+            "client_id_issued_at": int(now),
+        }
+        if secret is not None:
+            response["client_secret"] = secret
+            response["client_secret_expires_at"] = 0
+        return json_response(response, status=201)

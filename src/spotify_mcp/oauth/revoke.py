@@ -1,0 +1,44 @@
+"""``/revoke`` (RFC 7009), for public and confidential clients alike.
+
+Revoking either token of a grant revokes the grant: the access and refresh tokens go together.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from spotify_mcp.crypto import hash_secret
+from spotify_mcp.oauth.body import BadForm, BodyTooLarge, read_form
+from spotify_mcp.oauth.clients import ClientAuthError
+from spotify_mcp.services import Runtime
+from spotify_mcp.web.responses import NO_STORE, oauth_error
+
+
+class RevokeEndpoint:
+    """Revokes a token's grant if the authenticated client owns it; always 200 otherwise."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def __call__(self, request: Request) -> Response:
+        """Handle a revocation request."""
+        services = self._runtime.services
+        try:
+            form = await read_form(request)
+        except BodyTooLarge as exc:
+            return oauth_error("invalid_request", str(exc), 413)
+        except BadForm as exc:
+            return oauth_error("invalid_request", str(exc))
+        try:
+            client = await services.clients.authenticate(request, form)
+        except ClientAuthError as exc:
+            headers = {"WWW-Authenticate": 'Basic realm="spotify-mcp"'} if exc.used_basic else None
+            return oauth_error("invalid_client", exc.description, 401, headers)
+        token = form.get("token")
+        if not isinstance(token, str) or not token:
+            return oauth_error("invalid_request", "token is required")
+        record = await services.store.get_token(hash_secret(token))
+        if record is not None and record.client_id == client.client_id:
+            await services.store.revoke_grant(record.grant_id)
+        return Response(status_code=200, headers=NO_STORE)

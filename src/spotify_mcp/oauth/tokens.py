@@ -1,0 +1,104 @@
+"""Minting and verifying our opaque tokens. Only SHA-256 hashes are ever stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mcp.server.auth.provider import AccessToken
+
+from spotify_mcp.clock import Clock
+from spotify_mcp.crypto import hash_secret, new_secret
+from spotify_mcp.scopes import format_scope
+from spotify_mcp.store.base import Store
+from spotify_mcp.store.records import GrantRecord, TokenKind, TokenRecord
+
+ACCESS_PREFIX = "smcp_at_"
+REFRESH_PREFIX = "smcp_rt_"
+CODE_PREFIX = "smcp_ac_"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    """Plaintext tokens for the response, and the records to store."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scope: str
+    records: tuple[TokenRecord, ...]
+
+    def response(self) -> dict[str, object]:
+        """The RFC 6749 §5.1 token response body."""
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "scope": self.scope,
+        }
+
+
+class TokenService:
+    """Issues access/refresh pairs for grants and turns a presented bearer into an ``AccessToken``."""
+
+    def __init__(
+        self, store: Store, clock: Clock, *, resource: str, access_ttl: int, refresh_ttl: int
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._resource = resource
+        self._access_ttl = access_ttl
+        self._refresh_ttl = refresh_ttl
+
+    def issue(self, grant: GrantRecord, scopes: Sequence[str] | None = None) -> IssuedTokens:
+        """Mint a fresh pair for ``grant`` (optionally narrowed to ``scopes``); nothing is stored yet."""
+        now = self._clock.now()
+        granted = tuple(scopes) if scopes is not None else grant.scopes
+        access, refresh = new_secret(ACCESS_PREFIX), new_secret(REFRESH_PREFIX)
+        common = {
+            "grant_id": grant.grant_id,
+            "client_id": grant.client_id,
+            "user_id": grant.user_id,
+            "scopes": granted,
+            "resource": grant.resource,
+            "created_at": now,
+        }
+        records = (
+            TokenRecord(
+                token_hash=hash_secret(access),
+                kind=TokenKind.ACCESS,
+                expires_at=now + self._access_ttl,
+                **common,  # type: ignore[arg-type]
+            ),
+            TokenRecord(
+                token_hash=hash_secret(refresh),
+                kind=TokenKind.REFRESH,
+                expires_at=now + self._refresh_ttl,
+                **common,  # type: ignore[arg-type]
+            ),
+        )
+        return IssuedTokens(access, refresh, self._access_ttl, format_scope(granted), records)
+
+    async def verify_access(self, token: str) -> AccessToken | None:
+        """Return who a bearer token speaks for, or None if it is not a live access token for us."""
+        if not token.startswith(ACCESS_PREFIX) or len(token) > 200:
+            return None
+        record = await self._store.get_token(hash_secret(token))
+        now = self._clock.now()
+        if (
+            record is None
+            or record.kind is not TokenKind.ACCESS
+            or (record.expires_at is not None and record.expires_at <= now)
+            or record.resource != self._resource
+        ):
+            return None
+        return AccessToken(
+            token=record.token_hash,
+            client_id=record.client_id,
+            scopes=list(record.scopes),
+            expires_at=int(record.expires_at) if record.expires_at is not None else None,
+            resource=record.resource,
+            subject=record.user_id,
+            claims={"grant_id": record.grant_id},
+        )

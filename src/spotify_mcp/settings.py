@@ -1,0 +1,189 @@
+"""Typed configuration, read once from the environment (and ``.env``) and passed explicitly.
+
+The environment variable names are a public contract: keep them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from spotify_mcp.crypto import KEY_HELP, KeyRing, KeyRingError
+from spotify_mcp.scopes import DEFAULT_SCOPES, SPOTIFY_SCOPES
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message says what to change."""
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory (XDG on Linux)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "spotify-mcp"
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True, env_ignore_empty=True
+    )
+
+    spotify_client_id: str = Field(validation_alias=_env("SPOTIFY_CLIENT_ID", "spotify_client_id"))
+    spotify_client_secret: SecretStr = Field(
+        validation_alias=_env("SPOTIFY_CLIENT_SECRET", "spotify_client_secret")
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", validation_alias=_env("SPOTIFY_MCP_PUBLIC_URL", "public_url")
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir, validation_alias=_env("SPOTIFY_MCP_DATA_DIR", "data_dir")
+    )
+    store_url: str | None = Field(default=None, validation_alias=_env("SPOTIFY_MCP_STORE_URL", "store_url"))
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("SPOTIFY_MCP_SECRET_KEY", "secret_key")
+    )
+    spotify_accounts_url: str = Field(
+        default="https://accounts.spotify.com",
+        validation_alias=_env("SPOTIFY_ACCOUNTS_URL", "spotify_accounts_url"),
+    )
+    spotify_api_url: str = Field(
+        default="https://api.spotify.com/v1", validation_alias=_env("SPOTIFY_API_URL", "spotify_api_url")
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("SPOTIFY_MCP_ALLOWED_HOSTS", "allowed_hosts")
+    )
+    port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("PORT", "port"))
+    scopes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_SCOPES, validation_alias=_env("SPOTIFY_MCP_SCOPES", "scopes")
+    )
+    access_token_ttl: int = Field(
+        default=3600, ge=60, le=86400, validation_alias=_env("SPOTIFY_MCP_ACCESS_TOKEN_TTL", "access_token_ttl")
+    )
+    refresh_token_ttl: int = Field(
+        default=30 * 86400,
+        ge=3600,
+        le=180 * 86400,
+        validation_alias=_env("SPOTIFY_MCP_REFRESH_TOKEN_TTL", "refresh_token_ttl"),
+    )
+    cimd_allow_private_addresses: bool = Field(
+        default=False,
+        validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_PRIVATE_ADDRESSES", "cimd_allow_private_addresses"),
+    )
+    cimd_allow_http_loopback: bool = Field(
+        default=False, validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_HTTP_LOOPBACK", "cimd_allow_http_loopback")
+    )
+    log_level: str = Field(default="INFO", validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"))
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("SPOTIFY_MCP_PUBLIC_URL must be an absolute http(s) URL such as https://mcp.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("SPOTIFY_MCP_PUBLIC_URL must not have a query or fragment")
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+            raise ValueError(
+                "SPOTIFY_MCP_PUBLIC_URL must use https unless it is a loopback address (127.0.0.1, [::1], localhost)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("spotify_accounts_url", "spotify_api_url")
+    @classmethod
+    def _check_upstream_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.strip().rstrip("/")
+
+    @field_validator("allowed_hosts", "scopes", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p for p in (s.strip() for s in value.replace(" ", ",").split(",")) if p)
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _check_scopes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(SPOTIFY_SCOPES))
+        if unknown:
+            raise ValueError(f"unknown Spotify scopes {unknown}; known: {' '.join(SPOTIFY_SCOPES)}")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                KeyRing.parse(value.get_secret_value())
+            except KeyRingError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def issuer(self) -> str:
+        """Our OAuth issuer identifier: the public base URL."""
+        return self.public_url
+
+    @property
+    def mcp_url(self) -> str:
+        """The canonical MCP endpoint, which is also the RFC 8707 resource of every token."""
+        return f"{self.public_url}/mcp"
+
+    @property
+    def callback_url(self) -> str:
+        """The redirect URI to register in the Spotify dashboard."""
+        return f"{self.public_url}/callback"
+
+    @property
+    def is_https(self) -> bool:
+        """Whether the public URL is https (secure cookies, HSTS)."""
+        return self.public_url.startswith("https://")
+
+    @property
+    def effective_store_url(self) -> str:
+        """The store URL, defaulting to a SQLite file in the data directory."""
+        return self.store_url or f"sqlite:///{self.data_dir / 'spotify-mcp.db'}"
+
+    def key_ring(self) -> KeyRing:
+        """Build the key ring; a missing key is a configuration error."""
+        if self.secret_key is None:
+            raise ConfigError(f"SPOTIFY_MCP_SECRET_KEY is not set; {KEY_HELP}")
+        return KeyRing.parse(self.secret_key.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and ``.env``, turning validation errors into advice."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = _env_name(err["loc"])
+            if err["type"] == "missing":
+                lines.append(f"{name} is required but not set")
+            else:
+                lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices) and alias.choices:
+        return str(alias.choices[0])
+    return field

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the endpoints: responses, security headers, cookies, CORS, pages."""

@@ -1,0 +1,97 @@
+"""Server-rendered HTML: the consent page and error pages. Everything interpolated is escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from spotify_mcp.scopes import DESCRIPTIONS
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;background:#121212;color:#eee;margin:0}
+main{max-width:34rem;margin:3rem auto;padding:2rem;background:#1e1e1e;border-radius:12px}
+h1{font-size:1.4rem;margin-top:0}code{background:#2a2a2a;padding:.1rem .3rem;border-radius:4px}
+.warn{background:#3a2a00;border-left:4px solid #f5b400;padding:.6rem .8rem;margin:1rem 0}
+ul{padding-left:1.2rem}li{margin:.25rem 0}.muted{color:#aaa;font-size:.9rem}
+.actions{display:flex;gap:1rem;margin-top:1.5rem}
+button{font-size:1rem;padding:.7rem 1.4rem;border-radius:999px;border:0;cursor:pointer}
+button[value=approve]{background:#1db954;color:#000;font-weight:600}
+button[value=deny]{background:#333;color:#eee}
+"""
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><main>{body}</main></body></html>"
+    )
+
+
+def error_page(title: str, message: str, hint: str | None = None) -> str:
+    """A page for errors we must not redirect (unknown client, bad redirect URI, bad state)."""
+    hint_html = f"<p class=muted>{escape(hint)}</p>" if hint else ""
+    return _document(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>{hint_html}")
+
+
+def consent_page(
+    *,
+    client_name: str,
+    client_id_host: str | None,
+    redirect_host: str,
+    loopback_only: bool,
+    scopes: Sequence[str],
+    request_id: str,
+    csrf_token: str,
+) -> str:
+    """The page where a person approves or denies an MCP client's access to their Spotify account."""
+    items = "".join(
+        f"<li>{escape(DESCRIPTIONS.get(s, s))} <span class=muted>(<code>{escape(s)}</code>)</span></li>"
+        for s in scopes
+        if s in DESCRIPTIONS
+    )
+    origin = (
+        f"<p class=muted>Its identity is published by <strong>{escape(client_id_host)}</strong>.</p>"
+        if client_id_host
+        else "<p class=muted>This application registered itself with this server; its name is not verified.</p>"
+    )
+    warning = (
+        "<div class=warn>This application can only send you back to <strong>your own computer</strong> "
+        f"(<code>{escape(redirect_host)}</code>). Approve only if you just started it yourself.</div>"
+        if loopback_only
+        else ""
+    )
+    body = f"""
+<h1>Allow <strong>{escape(client_name)}</strong> to use your Spotify account?</h1>
+{origin}
+<p>After you approve and sign in to Spotify, access is handed to <strong>{escape(redirect_host)}</strong>.</p>
+{warning}
+<p>It will be able to:</p><ul>{items or "<li>See your public Spotify profile</li>"}</ul>
+<p class=muted>Your Spotify password and Spotify tokens stay on this server; the application only gets
+a token for this server, which you can revoke.</p>
+<form method=post action="/consent">
+<input type=hidden name=request value="{escape(request_id)}">
+<input type=hidden name=csrf value="{escape(csrf_token)}">
+<div class=actions>
+<button type=submit name=action value=approve>Allow and continue to Spotify</button>
+<button type=submit name=action value=deny>Deny</button>
+</div></form>"""
+    return _document(f"Allow {client_name}?", body)
+
+
+def home_page(*, mcp_url: str, callback_url: str) -> str:
+    """What this server is and how to connect to it."""
+    body = f"""
+<h1>Spotify MCP server</h1>
+<p>This server lets AI assistants use your Spotify account through the Model Context Protocol.
+Connect an MCP client to:</p>
+<p><code>{escape(mcp_url)}</code></p>
+<p>The client will ask you to approve it and to sign in to Spotify. Your Spotify tokens never leave this
+server.</p>
+<ul>
+<li>MCP Inspector: <code>npx @modelcontextprotocol/inspector</code>, transport "Streamable HTTP", URL above.</li>
+<li>Claude: Settings → Connectors → Add custom connector, URL above.</li>
+<li>Clients that only speak stdio: <code>npx mcp-remote {escape(mcp_url)}</code>.</li>
+</ul>
+<p class=muted>Spotify app redirect URI for this server: <code>{escape(callback_url)}</code></p>"""
+    return _document("Spotify MCP server", body)
