@@ -1,1 +1,48 @@
 """State storage: the Store protocol, its records, and the backends."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import anyio
+
+from spotify_mcp.store.base import SchemaTooNewError, Store, StoreError
+from spotify_mcp.store.sqlite import SqliteStore
+
+__all__ = ["SchemaTooNewError", "SqliteStore", "Store", "StoreError", "open_store", "sqlite_path_from_url"]
+
+_SQLITE_PREFIX = "sqlite:///"
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """Return the file path of a ``sqlite:///relative.db`` or ``sqlite:////abs.db`` URL."""
+    if not url.startswith(_SQLITE_PREFIX):
+        raise ValueError(
+            "a SQLite store URL has three slashes before a relative path and four before an absolute one, "
+            "e.g. sqlite:///data/spotify-mcp.db or sqlite:////var/lib/spotify-mcp/store.db"
+        )
+    path = url[len(_SQLITE_PREFIX) :]
+    if not path or path.endswith("/"):
+        raise ValueError("the SQLite store URL names no database file, e.g. sqlite:///data/spotify-mcp.db")
+    return path
+
+
+async def open_store(url: str) -> Store:
+    """Open the store a URL names, creating and migrating its schema as needed."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme != "sqlite":
+        # Only the scheme is echoed back: the rest of a database URL may hold a password.
+        raise ValueError(
+            f"unsupported store URL scheme {scheme + '://' if scheme else '(none)'}: this release supports "
+            "sqlite:///path/to/file.db only (postgresql:// and redis:// come in a later release)"
+        )
+    path = sqlite_path_from_url(url)
+    if path != ":memory:":
+        await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(path)
+    try:
+        await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
+    return store

@@ -123,7 +123,9 @@ class Store(Protocol):
         """Forget a request (consent denied)."""
         ...
 
-    async def take_auth_request_by_state(self, upstream_state_hash: str, now: float) -> AuthRequestRecord | None:
+    async def take_auth_request_by_state(
+        self, upstream_state_hash: str, now: float
+    ) -> AuthRequestRecord | None:
         """Atomically delete and return the live APPROVED request with this upstream state, or None."""
         ...
 
@@ -184,7 +186,11 @@ class Store(Protocol):
         ...
 
     async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
-        """Insert or replace a user's credentials after a fresh Spotify login."""
+        """Insert or replace a user's credentials after a fresh Spotify login.
+
+        A replacement is stored with a version above the one it replaces (whatever ``creds.version``
+        says), so a compare-and-set prepared against the old credentials fails.
+        """
         ...
 
     async def update_spotify_credentials(self, creds: SpotifyCredentials, expected_version: int) -> bool:

@@ -1,0 +1,414 @@
+"""The SQLite backend of the Store: one file, one serialized connection, one transaction per operation.
+
+Every write runs in ``BEGIN IMMEDIATE``, which takes SQLite's write lock up front, so the single-use
+operations stay atomic even against another process on the same file (WAL mode, ``busy_timeout``).
+Operations are shielded from cancellation once they hold the connection, so a cancelled caller never
+leaves a transaction open behind it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+
+import aiosqlite
+import anyio
+
+from spotify_mcp.store.base import (
+    CodeRedemption,
+    RedeemOutcome,
+    RotateOutcome,
+    SchemaTooNewError,
+    StoreError,
+)
+from spotify_mcp.store.records import (
+    AuthCodeRecord,
+    AuthRequestRecord,
+    ClientRecord,
+    GrantRecord,
+    RequestStatus,
+    SpotifyCredentials,
+    TokenKind,
+    TokenRecord,
+)
+from spotify_mcp.store.sqlite_queries import (
+    CAS_CREDENTIALS_SQL,
+    PUT_CREDENTIALS_SQL,
+    auth_request_from_row,
+    auth_request_params,
+    client_from_row,
+    client_params,
+    code_from_row,
+    code_params,
+    credentials_from_row,
+    credentials_params,
+    delete_grant,
+    describe,
+    fetch_all,
+    fetch_one,
+    grant_from_row,
+    grant_params,
+    insert,
+    read_version,
+    rollback,
+    run,
+    token_from_row,
+    token_params,
+)
+from spotify_mcp.store.sqlite_schema import CURRENT_VERSION, META_TABLE_SQL, MIGRATIONS, split_statements
+
+
+class SqliteStore:
+    """The Store on a SQLite file (or ``":memory:"``, private to this instance)."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        self._path = str(path)
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._lock = anyio.Lock()
+        self._db: aiosqlite.Connection | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> SqliteStore:
+        """Use the store as an async context manager that closes it."""
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Close the store."""
+        await self.close()
+
+    # -- connection and transactions ---------------------------------------------------------------
+    async def _connect(self) -> aiosqlite.Connection:
+        if self._closed:
+            raise StoreError("the SQLite store is closed")
+        if self._db is None:
+            pending = aiosqlite.connect(self._path, isolation_level=None)
+            try:
+                db = await pending
+            except BaseException:
+                # aiosqlite stops its worker thread without waiting; join it so it can't outlive the loop.
+                await anyio.to_thread.run_sync(pending._thread.join)
+                raise
+            try:
+                db.row_factory = sqlite3.Row
+                await fetch_all(db, f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+                await fetch_all(db, "PRAGMA journal_mode = WAL")
+                await fetch_all(db, "PRAGMA foreign_keys = ON")
+                await fetch_all(db, "PRAGMA synchronous = NORMAL")
+            except BaseException:
+                await db.close()
+                raise
+            self._db = db
+        return self._db
+
+    @asynccontextmanager
+    async def _session(self, what: str, *, write: bool) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold the connection for one operation; for writes, inside one IMMEDIATE transaction."""
+        async with self._lock:
+            with anyio.CancelScope(shield=True):
+                try:
+                    db = await self._connect()
+                    if write:
+                        await run(db, "BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise StoreError(f"SQLite store could not {what}: {describe(exc)}") from exc
+                try:
+                    yield db
+                    if write:
+                        await run(db, "COMMIT")
+                except BaseException as exc:
+                    if write:
+                        await rollback(db)
+                    if isinstance(exc, sqlite3.Error):
+                        raise StoreError(f"SQLite store could not {what}: {describe(exc)}") from exc
+                    raise
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def migrate(self) -> None:
+        """Create or upgrade the schema to the current version; refuse a newer one (SchemaTooNewError)."""
+        async with self._session("create the schema_migrations table", write=True) as db:
+            await run(db, META_TABLE_SQL)
+            found = await read_version(db)
+        if found > CURRENT_VERSION:
+            raise SchemaTooNewError(
+                f"the database {self._path} is at schema version {found} but this spotify-mcp only "
+                f"knows up to version {CURRENT_VERSION}; upgrade spotify-mcp to use it"
+            )
+        for target in range(found + 1, CURRENT_VERSION + 1):
+            async with self._session(f"apply schema migration {target}", write=True) as db:
+                if await read_version(db) >= target:
+                    continue  # another process applied it meanwhile
+                for statement in split_statements(MIGRATIONS[target - 1]):
+                    await run(db, statement)
+                await run(
+                    db,
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (target, time.time()),
+                )
+
+    async def schema_version(self) -> int:
+        """Return the schema version the database is at (0 when empty)."""
+        async with self._session("read the schema version", write=False) as db:
+            return await read_version(db)
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
+        async with self._session("answer a ping", write=False) as db:
+            await fetch_all(db, "SELECT 1")
+
+    async def close(self) -> None:
+        """Close the connection; later operations raise StoreError."""
+        async with self._lock:
+            with anyio.CancelScope(shield=True):
+                self._closed = True
+                db, self._db = self._db, None
+                if db is not None:
+                    try:
+                        await db.close()
+                    except sqlite3.Error as exc:
+                        raise StoreError(f"SQLite store could not close: {describe(exc)}") from exc
+
+    # -- clients -----------------------------------------------------------------------------------
+    async def add_client(self, client: ClientRecord) -> None:
+        """Insert a newly registered client."""
+        async with self._session("add a client", write=True) as db:
+            await insert(db, "clients", client_params(client))
+
+    async def get_client(self, client_id: str) -> ClientRecord | None:
+        """Return a registered client, or None."""
+        async with self._session("read a client", write=False) as db:
+            row = await fetch_one(db, "SELECT * FROM clients WHERE client_id = ?", (client_id,))
+        return None if row is None else client_from_row(row)
+
+    async def list_clients(self) -> list[ClientRecord]:
+        """Return every registered client, oldest first."""
+        async with self._session("list clients", write=False) as db:
+            rows = await fetch_all(db, "SELECT * FROM clients ORDER BY created_at, rowid")
+        return [client_from_row(row) for row in rows]
+
+    async def touch_client(self, client_id: str, at: float) -> None:
+        """Record that a client was used."""
+        async with self._session("touch a client", write=True) as db:
+            await run(db, "UPDATE clients SET last_used_at = ? WHERE client_id = ?", (at, client_id))
+
+    async def delete_client(self, client_id: str) -> bool:
+        """Delete a client with its grants, tokens, codes and pending requests; False if unknown."""
+        async with self._session("delete a client", write=True) as db:
+            for table in ("tokens", "grants", "auth_codes", "auth_requests"):
+                await run(db, f"DELETE FROM {table} WHERE client_id = ?", (client_id,))  # noqa: S608
+            return await run(db, "DELETE FROM clients WHERE client_id = ?", (client_id,)) == 1
+
+    # -- browser authorization requests ------------------------------------------------------------
+    async def add_auth_request(self, request: AuthRequestRecord) -> None:
+        """Insert a PENDING_CONSENT request."""
+        async with self._session("add an authorization request", write=True) as db:
+            await insert(db, "auth_requests", auth_request_params(request))
+
+    async def get_auth_request(self, request_id: str, now: float) -> AuthRequestRecord | None:
+        """Return a live (unexpired) request, or None."""
+        async with self._session("read an authorization request", write=False) as db:
+            row = await fetch_one(
+                db, "SELECT * FROM auth_requests WHERE request_id = ? AND expires_at > ?", (request_id, now)
+            )
+        return None if row is None else auth_request_from_row(row)
+
+    async def approve_auth_request(
+        self,
+        request_id: str,
+        *,
+        upstream_state_hash: str,
+        upstream_verifier_sealed: str,
+        binding_hash: str,
+        expires_at: float,
+        now: float,
+    ) -> bool:
+        """Move a live PENDING_CONSENT request to APPROVED; True only for the one caller that did."""
+        async with self._session("approve an authorization request", write=True) as db:
+            changed = await run(
+                db,
+                "UPDATE auth_requests SET status = ?, upstream_state_hash = ?, upstream_verifier_sealed = ?,"
+                " binding_hash = ?, expires_at = ? WHERE request_id = ? AND status = ? AND expires_at > ?",
+                (
+                    RequestStatus.APPROVED.value,
+                    upstream_state_hash,
+                    upstream_verifier_sealed,
+                    binding_hash,
+                    expires_at,
+                    request_id,
+                    RequestStatus.PENDING_CONSENT.value,
+                    now,
+                ),
+            )
+        return changed == 1
+
+    async def delete_auth_request(self, request_id: str) -> None:
+        """Forget a request (consent denied)."""
+        async with self._session("delete an authorization request", write=True) as db:
+            await run(db, "DELETE FROM auth_requests WHERE request_id = ?", (request_id,))
+
+    async def take_auth_request_by_state(
+        self, upstream_state_hash: str, now: float
+    ) -> AuthRequestRecord | None:
+        """Atomically delete and return the live APPROVED request with this upstream state, or None."""
+        async with self._session("take an authorization request", write=True) as db:
+            row = await fetch_one(
+                db,
+                "SELECT * FROM auth_requests WHERE upstream_state_hash = ? AND status = ? AND expires_at > ?",
+                (upstream_state_hash, RequestStatus.APPROVED.value, now),
+            )
+            if row is None:
+                return None
+            await run(db, "DELETE FROM auth_requests WHERE request_id = ?", (row["request_id"],))
+        return auth_request_from_row(row)
+
+    # -- authorization codes -----------------------------------------------------------------------
+    async def add_code(self, code: AuthCodeRecord) -> None:
+        """Insert a freshly minted authorization code."""
+        async with self._session("add an authorization code", write=True) as db:
+            await insert(db, "auth_codes", code_params(code))
+
+    async def get_code(self, code_hash: str) -> AuthCodeRecord | None:
+        """Return a code whether or not it was redeemed or expired (the caller decides)."""
+        async with self._session("read an authorization code", write=False) as db:
+            row = await fetch_one(db, "SELECT * FROM auth_codes WHERE code_hash = ?", (code_hash,))
+        return None if row is None else code_from_row(row)
+
+    async def redeem_code(
+        self, code_hash: str, grant: GrantRecord, tokens: Sequence[TokenRecord], now: float
+    ) -> CodeRedemption:
+        """Atomically mark an unused, unexpired code used and store the grant and tokens it yields."""
+        async with self._session("redeem an authorization code", write=True) as db:
+            row = await fetch_one(
+                db, "SELECT expires_at, grant_id FROM auth_codes WHERE code_hash = ?", (code_hash,)
+            )
+            if row is None:
+                return CodeRedemption(RedeemOutcome.UNKNOWN)
+            if row["expires_at"] <= now:
+                return CodeRedemption(RedeemOutcome.EXPIRED)
+            if row["grant_id"] is not None:
+                return CodeRedemption(RedeemOutcome.REPLAYED, first_grant_id=row["grant_id"])
+            await run(
+                db, "UPDATE auth_codes SET grant_id = ? WHERE code_hash = ?", (grant.grant_id, code_hash)
+            )
+            await insert(db, "grants", grant_params(grant))
+            for token in tokens:
+                await insert(db, "tokens", token_params(token))
+            return CodeRedemption(RedeemOutcome.REDEEMED)
+
+    # -- grants and tokens -------------------------------------------------------------------------
+    async def get_token(self, token_hash: str) -> TokenRecord | None:
+        """Return an issued token by hash, including expired and rotated ones."""
+        async with self._session("read a token", write=False) as db:
+            row = await fetch_one(db, "SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
+        return None if row is None else token_from_row(row)
+
+    async def rotate_refresh_token(
+        self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float
+    ) -> RotateOutcome:
+        """Atomically retire a live refresh token and store its successors; revoke the grant on reuse."""
+        async with self._session("rotate a refresh token", write=True) as db:
+            row = await fetch_one(
+                db, "SELECT grant_id, expires_at, rotated FROM tokens WHERE token_hash = ? AND kind = ?",
+                (old_hash, TokenKind.REFRESH.value),
+            )  # fmt: skip
+            if row is None:
+                return RotateOutcome.UNKNOWN
+            if row["expires_at"] is not None and row["expires_at"] <= now:
+                return RotateOutcome.EXPIRED
+            if row["rotated"]:
+                await delete_grant(db, row["grant_id"])
+                return RotateOutcome.REUSED
+            await run(db, "UPDATE tokens SET rotated = 1 WHERE token_hash = ?", (old_hash,))
+            for token in new_tokens:
+                await insert(db, "tokens", token_params(token))
+            return RotateOutcome.ROTATED
+
+    async def get_grant(self, grant_id: str) -> GrantRecord | None:
+        """Return a live grant, or None."""
+        async with self._session("read a grant", write=False) as db:
+            row = await fetch_one(db, "SELECT * FROM grants WHERE grant_id = ?", (grant_id,))
+        return None if row is None else grant_from_row(row)
+
+    async def list_grants(self, user_id: str | None = None) -> list[GrantRecord]:
+        """Return live grants, all or one user's, oldest first."""
+        async with self._session("list grants", write=False) as db:
+            if user_id is None:
+                rows = await fetch_all(db, "SELECT * FROM grants ORDER BY created_at, rowid")
+            else:
+                rows = await fetch_all(
+                    db, "SELECT * FROM grants WHERE user_id = ? ORDER BY created_at, rowid", (user_id,)
+                )
+        return [grant_from_row(row) for row in rows]
+
+    async def touch_grant(self, grant_id: str, at: float) -> None:
+        """Record that a grant was used."""
+        async with self._session("touch a grant", write=True) as db:
+            await run(db, "UPDATE grants SET last_used_at = ? WHERE grant_id = ?", (at, grant_id))
+
+    async def revoke_grant(self, grant_id: str) -> None:
+        """Delete a grant and every token issued under it."""
+        async with self._session("revoke a grant", write=True) as db:
+            await delete_grant(db, grant_id)
+
+    # -- Spotify credentials -----------------------------------------------------------------------
+    async def get_spotify_credentials(self, user_id: str) -> SpotifyCredentials | None:
+        """Return a user's sealed Spotify tokens, or None."""
+        async with self._session("read Spotify credentials", write=False) as db:
+            row = await fetch_one(db, "SELECT * FROM spotify_credentials WHERE user_id = ?", (user_id,))
+        return None if row is None else credentials_from_row(row)
+
+    async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
+        """Insert or replace a user's credentials; a replacement's version moves past the old one."""
+        async with self._session("store Spotify credentials", write=True) as db:
+            await run(db, PUT_CREDENTIALS_SQL, credentials_params(creds))
+
+    async def update_spotify_credentials(self, creds: SpotifyCredentials, expected_version: int) -> bool:
+        """Compare-and-set: write ``creds`` (whose version must be expected_version + 1) if unchanged."""
+        if creds.version != expected_version + 1:
+            raise ValueError(f"credentials version {creds.version} is not {expected_version} + 1")
+        async with self._session("update Spotify credentials", write=True) as db:
+            params = credentials_params(creds) | {"expected_version": expected_version}
+            return await run(db, CAS_CREDENTIALS_SQL, params) == 1
+
+    async def acquire_refresh_lease(self, user_id: str, owner: str, until: float, now: float) -> bool:
+        """Take (or renew) the right to refresh a user's Spotify token until ``until``."""
+        async with self._session("acquire a refresh lease", write=True) as db:
+            changed = await run(
+                db,
+                "UPDATE spotify_credentials SET lease_owner = ?, lease_until = ? WHERE user_id = ?"
+                " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)",
+                (owner, until, user_id, owner, now),
+            )
+        return changed == 1
+
+    async def release_refresh_lease(self, user_id: str, owner: str) -> None:
+        """Give the lease back early (only the owner can)."""
+        async with self._session("release a refresh lease", write=True) as db:
+            await run(
+                db,
+                "UPDATE spotify_credentials SET lease_owner = NULL, lease_until = NULL"
+                " WHERE user_id = ? AND lease_owner = ?",
+                (user_id, owner),
+            )
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete a Spotify user's credentials and every grant and token that acts for them."""
+        async with self._session("delete a user", write=True) as db:
+            for table in ("tokens", "grants", "spotify_credentials"):
+                await run(db, f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
+
+    # -- housekeeping ------------------------------------------------------------------------------
+    async def sweep(self, now: float) -> int:
+        """Delete expired requests, codes (redeemed or not) and tokens; return how many rows went."""
+        async with self._session("sweep expired rows", write=True) as db:
+            removed = await run(db, "DELETE FROM auth_requests WHERE expires_at <= ?", (now,))
+            removed += await run(db, "DELETE FROM auth_codes WHERE expires_at <= ?", (now,))
+            removed += await run(
+                db, "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+            )
+        return removed
