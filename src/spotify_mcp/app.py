@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx2
@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from spotify_mcp.clock import Clock, SystemClock
 from spotify_mcp.crypto import KeyRing
@@ -70,13 +70,13 @@ def create_app(
 
     def endpoint(handler: object, methods: list[str], *, cors: bool = False) -> ASGIApp:
         app = request_response(handler)  # type: ignore[arg-type]
-        return with_cors(app, methods) if cors else app
+        return with_cors(app, methods) if cors else _AsgiEndpoint(app)
 
     as_metadata = MetadataEndpoint(authorization_server_metadata(settings))
     pr_metadata = MetadataEndpoint(protected_resource_metadata(settings))
     routes = [
-        Route("/", endpoint=request_response(_home(settings)), methods=["GET"]),
-        Route("/healthz", endpoint=request_response(_healthz), methods=["GET"]),
+        Route("/", endpoint=_home(settings), methods=["GET"]),
+        Route("/healthz", endpoint=_healthz, methods=["GET"]),
         Route("/.well-known/oauth-authorization-server", endpoint(as_metadata, ["GET"], cors=True)),
         Route("/.well-known/oauth-protected-resource/mcp", endpoint(pr_metadata, ["GET"], cors=True)),
         Route("/.well-known/oauth-protected-resource", endpoint(pr_metadata, ["GET"], cors=True)),
@@ -142,11 +142,21 @@ def create_app(
     return app
 
 
+class _AsgiEndpoint:
+    """Marks a request handler as an ASGI app, so ``Route`` does not wrap it a second time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
 def _replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _home(settings: Settings) -> object:
+def _home(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def home(request: Request) -> Response:
         return html_page(home_page(mcp_url=settings.mcp_url, callback_url=settings.callback_url), https=settings.is_https)
 

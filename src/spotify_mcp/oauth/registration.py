@@ -8,11 +8,10 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from spotify_mcp.clock import Clock
 from spotify_mcp.crypto import hash_secret, new_secret
 from spotify_mcp.oauth.client_metadata import ClientMetadataError, parse_client_metadata
 from spotify_mcp.oauth.body import BodyTooLarge, read_limited
-from spotify_mcp.store.base import Store
+from spotify_mcp.services import Runtime
 from spotify_mcp.store.records import ClientRecord
 from spotify_mcp.web.responses import json_response, oauth_error
 
@@ -23,12 +22,12 @@ CLIENT_SECRET_PREFIX = "smcp_cs_"
 class RegistrationEndpoint:
     """Validates client metadata, stores the client, and returns its credentials once."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
 
     async def __call__(self, request: Request) -> Response:
         """Register a client."""
+        services = self._runtime.services
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             return oauth_error("invalid_client_metadata", "the registration body must be application/json")
         try:
@@ -43,7 +42,7 @@ class RegistrationEndpoint:
         except ClientMetadataError as exc:
             return oauth_error(exc.error, exc.description)
 
-        now = self._clock.now()
+        now = services.clock.now()
         client_id = "smcp_client_" + secrets.token_urlsafe(18)
         secret = None
         if metadata.token_endpoint_auth_method != "none":
@@ -54,7 +53,7 @@ class RegistrationEndpoint:
             secret_hash=hash_secret(secret) if secret else None,
             created_at=now,
         )
-        await self._store.add_client(record)
+        await services.store.add_client(record)
         response: dict[str, object] = {
             **metadata.to_json_dict(),
             "client_id": client_id,

@@ -1,0 +1,83 @@
+"""Real sockets: the server and the Spotify emulator under uvicorn on 127.0.0.1, in the test's event loop."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+
+from spotify_mcp.app import create_app
+from spotify_mcp.crypto import KeyRing
+from spotify_mcp.emulator import EmulatorConfig, World, create_emulator_app
+from spotify_mcp.settings import Settings
+from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
+
+
+def bound_socket() -> socket.socket:
+    """A listening socket on a free loopback port (listening before uvicorn starts, so no wait is needed)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@dataclass
+class Live:
+    """URLs of the running servers and the emulator's world."""
+
+    base: str
+    mcp_url: str
+    emulator: str
+    world: World
+    settings: Settings
+
+
+@asynccontextmanager
+async def serve(apps: list[tuple[Starlette, socket.socket]]) -> AsyncIterator[None]:
+    """Run ASGI apps on pre-bound sockets until the block ends."""
+    servers = [
+        (uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")), sock) for app, sock in apps
+    ]
+    async with anyio.create_task_group() as group:
+        for server, sock in servers:
+            group.start_soon(lambda s=server, k=sock: s.serve(sockets=[k]))
+        try:
+            yield
+        finally:
+            for server, _ in servers:
+                server.should_exit = True
+
+
+@asynccontextmanager
+async def live(tmp_path: Path, **overrides: Any) -> AsyncIterator[Live]:
+    """Start the emulator and the server over real sockets."""
+    server_sock, emulator_sock = bound_socket(), bound_socket()
+    base = f"http://127.0.0.1:{server_sock.getsockname()[1]}"
+    emulator_base = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
+    values: dict[str, Any] = {
+        "spotify_client_id": SPOTIFY_CLIENT_ID,
+        "spotify_client_secret": SPOTIFY_CLIENT_SECRET,
+        "public_url": base,
+        "data_dir": tmp_path,
+        "store_url": f"sqlite:///{tmp_path / 'live.db'}",
+        "spotify_accounts_url": emulator_base,
+        "spotify_api_url": f"{emulator_base}/v1",
+        **overrides,
+    }
+    settings = Settings(**values)
+    emulator = create_emulator_app(
+        EmulatorConfig(
+            client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[settings.callback_url]
+        )
+    )
+    app = create_app(settings, keys=KeyRing.ephemeral())
+    async with serve([(emulator, emulator_sock), (app, server_sock)]):
+        yield Live(base, settings.mcp_url, emulator_base, emulator.state.world, settings)
