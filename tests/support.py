@@ -97,7 +97,9 @@ async def walk(
             target = urljoin(str(response.url), form.action or "")
             parts = urlsplit(target)
             response = await http.post(
-                target, data={**form.fields, "action": action}, headers={"Origin": f"{parts.scheme}://{parts.netloc}"}
+                target,
+                data={**form.fields, "action": action},
+                headers={"Origin": f"{parts.scheme}://{parts.netloc}"},
             )
             continue
         return response

@@ -80,7 +80,11 @@ def create_app(
         Route("/.well-known/oauth-authorization-server", endpoint(as_metadata, ["GET"], cors=True)),
         Route("/.well-known/oauth-protected-resource/mcp", endpoint(pr_metadata, ["GET"], cors=True)),
         Route("/.well-known/oauth-protected-resource", endpoint(pr_metadata, ["GET"], cors=True)),
-        Route("/register", endpoint(RegistrationEndpoint(runtime), ["POST"], cors=True), methods=["POST", "OPTIONS"]),
+        Route(
+            "/register",
+            endpoint(RegistrationEndpoint(runtime), ["POST"], cors=True),
+            methods=["POST", "OPTIONS"],
+        ),
         Route("/authorize", endpoint(AuthorizeEndpoint(runtime), ["GET", "POST"]), methods=["GET", "POST"]),
         Route("/consent", endpoint(ConsentEndpoint(runtime), ["GET", "POST"]), methods=["GET", "POST"]),
         Route("/callback", endpoint(CallbackEndpoint(runtime), ["GET"]), methods=["GET"]),
@@ -129,7 +133,9 @@ def create_app(
                     ),
                     accounts=accounts,
                     credentials=credentials,
-                    spotify=SpotifyAPI(spotify_http, api_url=settings.spotify_api_url, credentials=credentials, clock=clock),
+                    spotify=SpotifyAPI(
+                        spotify_http, api_url=settings.spotify_api_url, credentials=credentials, clock=clock
+                    ),
                     spotify_http=spotify_http,
                 )
             )
@@ -158,7 +164,9 @@ def _replica_id() -> str:
 
 def _home(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def home(request: Request) -> Response:
-        return html_page(home_page(mcp_url=settings.mcp_url, callback_url=settings.callback_url), https=settings.is_https)
+        return html_page(
+            home_page(mcp_url=settings.mcp_url, callback_url=settings.callback_url), https=settings.is_https
+        )
 
     return home
 

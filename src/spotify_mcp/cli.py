@@ -12,6 +12,7 @@ from pathlib import Path
 
 import anyio
 import uvicorn
+from pydantic import SecretStr
 
 from spotify_mcp.app import create_app
 from spotify_mcp.crypto import KeyRing
@@ -62,7 +63,7 @@ def _demo(host: str, port: int | None) -> int:
     client_secret = secrets.token_urlsafe(24)
     settings = Settings(
         spotify_client_id=DEMO_CLIENT_ID,
-        spotify_client_secret=client_secret,  # type: ignore[arg-type]
+        spotify_client_secret=SecretStr(client_secret),
         public_url=f"http://127.0.0.1:{port}",
         data_dir=data_dir,
         store_url=f"sqlite:///{data_dir / 'demo.db'}",

@@ -41,19 +41,13 @@ class Settings(BaseSettings):
     )
 
     spotify_client_id: str = Field(validation_alias=_env("SPOTIFY_CLIENT_ID", "spotify_client_id"))
-    spotify_client_secret: SecretStr = Field(
-        validation_alias=_env("SPOTIFY_CLIENT_SECRET", "spotify_client_secret")
-    )
+    spotify_client_secret: SecretStr = Field(validation_alias=_env("SPOTIFY_CLIENT_SECRET", "spotify_client_secret"))
     public_url: str = Field(
         default="http://127.0.0.1:8000", validation_alias=_env("SPOTIFY_MCP_PUBLIC_URL", "public_url")
     )
-    data_dir: Path = Field(
-        default_factory=default_data_dir, validation_alias=_env("SPOTIFY_MCP_DATA_DIR", "data_dir")
-    )
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias=_env("SPOTIFY_MCP_DATA_DIR", "data_dir"))
     store_url: str | None = Field(default=None, validation_alias=_env("SPOTIFY_MCP_STORE_URL", "store_url"))
-    secret_key: SecretStr | None = Field(
-        default=None, validation_alias=_env("SPOTIFY_MCP_SECRET_KEY", "secret_key")
-    )
+    secret_key: SecretStr | None = Field(default=None, validation_alias=_env("SPOTIFY_MCP_SECRET_KEY", "secret_key"))
     spotify_accounts_url: str = Field(
         default="https://accounts.spotify.com",
         validation_alias=_env("SPOTIFY_ACCOUNTS_URL", "spotify_accounts_url"),
@@ -69,7 +63,10 @@ class Settings(BaseSettings):
         default=DEFAULT_SCOPES, validation_alias=_env("SPOTIFY_MCP_SCOPES", "scopes")
     )
     access_token_ttl: int = Field(
-        default=3600, ge=60, le=86400, validation_alias=_env("SPOTIFY_MCP_ACCESS_TOKEN_TTL", "access_token_ttl")
+        default=3600,
+        ge=60,
+        le=86400,
+        validation_alias=_env("SPOTIFY_MCP_ACCESS_TOKEN_TTL", "access_token_ttl"),
     )
     refresh_token_ttl: int = Field(
         default=30 * 86400,
@@ -82,7 +79,8 @@ class Settings(BaseSettings):
         validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_PRIVATE_ADDRESSES", "cimd_allow_private_addresses"),
     )
     cimd_allow_http_loopback: bool = Field(
-        default=False, validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_HTTP_LOOPBACK", "cimd_allow_http_loopback")
+        default=False,
+        validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_HTTP_LOOPBACK", "cimd_allow_http_loopback"),
     )
     log_level: str = Field(default="INFO", validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"))
 

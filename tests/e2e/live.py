@@ -43,9 +43,7 @@ class Live:
 @asynccontextmanager
 async def serve(apps: list[tuple[Starlette, socket.socket]]) -> AsyncIterator[None]:
     """Run ASGI apps on pre-bound sockets until the block ends."""
-    servers = [
-        (uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")), sock) for app, sock in apps
-    ]
+    servers = [(uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")), sock) for app, sock in apps]
     async with anyio.create_task_group() as group:
         for server, sock in servers:
             group.start_soon(lambda s=server, k=sock: s.serve(sockets=[k]))
@@ -75,7 +73,9 @@ async def live(tmp_path: Path, **overrides: Any) -> AsyncIterator[Live]:
     settings = Settings(**values)
     emulator = create_emulator_app(
         EmulatorConfig(
-            client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[settings.callback_url]
+            client_id=SPOTIFY_CLIENT_ID,
+            client_secret=SPOTIFY_CLIENT_SECRET,
+            redirect_uris=[settings.callback_url],
         )
     )
     app = create_app(settings, keys=KeyRing.ephemeral())

@@ -1,7 +1,7 @@
 """End to end through real sockets with the official ``mcp`` client and its OAuth provider.
 
-401 → discovery → registration → consent → Spotify sign-in → callback → token → tools/call → refresh → revoke → 401,
-for both protocol eras and the legacy SSE transport.
+401 → discovery → registration → consent → Spotify sign-in → callback → token → tools/call → refresh → revoke
+→ 401, for both protocol eras and the legacy SSE transport.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from mcp.client import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
 from pydantic import AnyUrl
 
 from tests.e2e.live import Live, live
@@ -70,7 +75,9 @@ class HeadlessBrowser:
 
 
 @asynccontextmanager
-async def oauth_http(server: Live, **provider_args: Any) -> AsyncIterator[tuple[httpx2.AsyncClient, MemoryStorage, HeadlessBrowser]]:
+async def oauth_http(
+    server: Live, **provider_args: Any
+) -> AsyncIterator[tuple[httpx2.AsyncClient, MemoryStorage, HeadlessBrowser]]:
     storage, browser = MemoryStorage(), HeadlessBrowser(server)
     provider = OAuthClientProvider(
         server.mcp_url,
@@ -87,10 +94,12 @@ async def oauth_http(server: Live, **provider_args: Any) -> AsyncIterator[tuple[
 async def check_tools(client: Client) -> None:
     tools = await client.list_tools()
     names = [t.name for t in tools.tools]
-    assert "getCurrentUserProfile" in names and "searchTracks" in names
+    assert "getCurrentUserProfile" in names
+    assert "searchTracks" in names
     me = await client.call_tool("getCurrentUserProfile", {})
     assert not me.is_error, me
-    assert me.structured_content is not None and me.structured_content["id"] == "premium-user"
+    assert me.structured_content is not None
+    assert me.structured_content["id"] == "premium-user"
     found = await client.call_tool("searchTracks", {"query": "a", "limit": 12})
     assert not found.is_error, found
     assert found.structured_content is not None
@@ -98,7 +107,8 @@ async def check_tools(client: Client) -> None:
 
 
 async def refresh_then_revoke(server: Live, storage: MemoryStorage) -> None:
-    assert storage.tokens is not None and storage.client is not None
+    assert storage.tokens is not None
+    assert storage.client is not None
     client = storage.client
     auth = httpx2.BasicAuth(client.client_id, client.client_secret) if client.client_secret else None
     async with httpx2.AsyncClient(auth=auth) as raw:
@@ -117,7 +127,8 @@ async def refresh_then_revoke(server: Live, storage: MemoryStorage) -> None:
         ok = await raw.post(server.mcp_url, json=call, headers=headers, auth=None)
         assert ok.status_code != 401
         revoked = await raw.post(
-            f"{server.base}/revoke", data={"token": access, **({} if auth else {"client_id": client.client_id})}
+            f"{server.base}/revoke",
+            data={"token": access, **({} if auth else {"client_id": client.client_id})},
         )
         assert revoked.status_code == 200
         denied = await raw.post(server.mcp_url, json=call, headers=headers, auth=None)
@@ -137,7 +148,7 @@ async def test_the_official_client_authorizes_and_calls_tools_over_streamable_ht
 
 
 async def test_the_official_client_works_over_legacy_sse(tmp_path: Path) -> None:
-    async with live(tmp_path) as server, oauth_http(server) as (http, storage, browser):
+    async with live(tmp_path) as server, oauth_http(server) as (http, storage, _):
         async with Client(streamable_http_client(server.mcp_url, http_client=http)) as client:
             await client.list_tools()
         assert storage.tokens is not None

@@ -44,7 +44,7 @@ async def test_authorize_goes_to_our_consent_page_before_spotify(h: Harness) -> 
     assert "&lt;b&gt;Evil &amp; Co&lt;/b&gt;" in page.text
     assert "127.0.0.1" in page.text
     assert "your own computer" in page.text
-    assert '<button type=submit name=action value=approve>' in page.text
+    assert "<button type=submit name=action value=approve>" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"

@@ -19,9 +19,7 @@ async def test_an_unauthenticated_mcp_request_gets_a_401_naming_the_metadata_and
 
 
 async def test_a_bogus_bearer_gets_invalid_token(h: Harness) -> None:
-    response = await h.http.post(
-        f"{PUBLIC}/mcp", json={}, headers={"Authorization": "Bearer smcp_at_not-a-real-token"}
-    )
+    response = await h.http.post(f"{PUBLIC}/mcp", json={}, headers={"Authorization": "Bearer smcp_at_not-a-real-token"})
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
@@ -66,7 +64,11 @@ async def test_browser_clients_get_cors_on_discovery_token_and_mcp(h: Harness) -
     origin = {"Origin": "http://localhost:6274"}
     for path in ("/.well-known/oauth-authorization-server", "/.well-known/oauth-protected-resource/mcp"):
         assert (await h.http.get(f"{PUBLIC}{path}", headers=origin)).headers["access-control-allow-origin"] == "*"
-    preflight = {**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    preflight = {
+        **origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
     for path in ("/token", "/register", "/revoke", "/mcp"):
         response = await h.http.options(f"{PUBLIC}{path}", headers=preflight)
         assert response.status_code == 200, path

@@ -31,7 +31,8 @@ async def exchange(h: Harness, client_id: str, **overrides: str) -> Any:
 
 async def refresh(h: Harness, client_id: str, token: str) -> Any:
     return await h.http.post(
-        f"{PUBLIC}/token", data={"grant_type": "refresh_token", "refresh_token": token, "client_id": client_id}
+        f"{PUBLIC}/token",
+        data={"grant_type": "refresh_token", "refresh_token": token, "client_id": client_id},
     )
 
 
@@ -206,9 +207,7 @@ async def test_a_confidential_client_authenticates_with_basic_and_must_not_skip_
 
 async def test_an_unsupported_grant_type_is_refused(h: Harness) -> None:
     client = await h.register()
-    response = await h.http.post(
-        f"{PUBLIC}/token", data={"grant_type": "password", "client_id": client["client_id"]}
-    )
+    response = await h.http.post(f"{PUBLIC}/token", data={"grant_type": "password", "client_id": client["client_id"]})
     assert response.json()["error"] == "unsupported_grant_type"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 MAX_FORM_BYTES = 16 * 1024
@@ -47,4 +47,5 @@ async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> FormData:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise BadForm(f"parameters must not be repeated: {', '.join(duplicates)}")
-    return FormData(pairs)
+    items: list[tuple[str, str | UploadFile]] = list(pairs)
+    return FormData(items)

@@ -80,9 +80,13 @@ class CallbackEndpoint:
             return back(error="server_error", error_description="Spotify returned no authorization code")
         return await self._complete(pending, code, services, back)
 
-    async def _complete(self, pending: AuthRequestRecord, code: str, services: Services, back: Callable[..., Response]) -> Response:
+    async def _complete(
+        self, pending: AuthRequestRecord, code: str, services: Services, back: Callable[..., Response]
+    ) -> Response:
         try:
-            verifier = services.keys.unseal(pending.upstream_verifier_sealed or "", verifier_context(pending.request_id))
+            verifier = services.keys.unseal(
+                pending.upstream_verifier_sealed or "", verifier_context(pending.request_id)
+            )
             tokens = await services.accounts.exchange_code(
                 code=code, redirect_uri=services.settings.callback_url, code_verifier=verifier
             )
@@ -111,7 +115,9 @@ class CallbackEndpoint:
             return back(error="server_error", error_description="Spotify returned a profile without an id")
         display_name = profile.get("display_name")
         await services.credentials.save_login(
-            user_id=user_id, display_name=display_name if isinstance(display_name, str) else None, tokens=tokens
+            user_id=user_id,
+            display_name=display_name if isinstance(display_name, str) else None,
+            tokens=tokens,
         )
         granted = set(tokens.scopes) or set(pending.scopes)
         scopes = tuple(s for s in pending.scopes if s in granted or s == OFFLINE_ACCESS)

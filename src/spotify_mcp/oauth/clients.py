@@ -1,4 +1,4 @@
-"""Resolving a ``client_id`` to a client (registered through /register, or a CIMD URL) and authenticating it."""
+"""Resolving a ``client_id`` to a client (registered, or a CIMD URL) and authenticating it."""
 
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ class ClientRegistry:
         basic = _basic_credentials(request)
         body_id = _form_str(form, "client_id")
         body_secret = _form_str(form, "client_secret")
+        secret: str | None
         if basic is not None:
             client_id, secret = basic
             if body_id is not None and body_id != client_id:

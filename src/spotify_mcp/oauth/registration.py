@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from spotify_mcp.crypto import hash_secret, new_secret
-from spotify_mcp.oauth.client_metadata import ClientMetadataError, parse_client_metadata
 from spotify_mcp.oauth.body import BodyTooLarge, read_limited
+from spotify_mcp.oauth.client_metadata import ClientMetadataError, parse_client_metadata
 from spotify_mcp.services import Runtime
 from spotify_mcp.store.records import ClientRecord
 from spotify_mcp.web.responses import json_response, oauth_error

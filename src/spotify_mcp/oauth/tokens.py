@@ -42,9 +42,7 @@ class IssuedTokens:
 class TokenService:
     """Issues access/refresh pairs for grants and turns a presented bearer into an ``AccessToken``."""
 
-    def __init__(
-        self, store: Store, clock: Clock, *, resource: str, access_ttl: int, refresh_ttl: int
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock, *, resource: str, access_ttl: int, refresh_ttl: int) -> None:
         self._store = store
         self._clock = clock
         self._resource = resource

@@ -50,7 +50,4 @@ def streamable_http(server: MCPServer, settings: Settings) -> tuple[ASGIApp, Str
 
 def sse(server: MCPServer, settings: Settings) -> ASGIApp:
     """The legacy HTTP+SSE app; it answers GET /sse and POST /messages/ by path."""
-    return server.sse_app(
-        sse_path="/sse", message_path="/messages/", transport_security=transport_security(settings)
-    )
-
+    return server.sse_app(sse_path="/sse", message_path="/messages/", transport_security=transport_security(settings))

@@ -53,7 +53,11 @@ def register_core_tools(server: MCPServer, runtime: Runtime) -> None:
         ctx: Context,
         query: Annotated[
             str,
-            Field(min_length=1, max_length=500, description="Search text; filters like artist:, album:, year: work"),
+            Field(
+                min_length=1,
+                max_length=500,
+                description="Search text; filters like artist:, album:, year: work",
+            ),
         ],
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS, description="How many tracks")] = 20,
         offset: Annotated[int, Field(ge=0, le=990, description="Index of the first result")] = 0,
@@ -79,7 +83,11 @@ def register_core_tools(server: MCPServer, runtime: Runtime) -> None:
                 break
         end = offset + len(found)
         return TrackSearch(
-            query=query, tracks=found, total=total, offset=offset, next_offset=end if end < min(total, 1000) else None
+            query=query,
+            tracks=found,
+            total=total,
+            offset=offset,
+            next_offset=end if end < min(total, 1000) else None,
         )
 
 

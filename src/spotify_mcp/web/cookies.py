@@ -30,9 +30,7 @@ def set_cookie(response: Response, base: str, value: str, *, max_age: int, https
 
 def clear_cookie(response: Response, base: str, *, https: bool) -> None:
     """Expire a cookie set by ``set_cookie``."""
-    response.delete_cookie(
-        cookie_name(base, https=https), path="/", secure=https, httponly=True, samesite="lax"
-    )
+    response.delete_cookie(cookie_name(base, https=https), path="/", secure=https, httponly=True, samesite="lax")
 
 
 def get_cookie(request: Request, base: str, *, https: bool) -> str | None:

@@ -16,7 +16,11 @@ PAGE_CSP = (
 
 
 def json_response(
-    body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None, *, secret: bool = True
+    body: Mapping[str, Any],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    *,
+    secret: bool = True,
 ) -> JSONResponse:
     """A JSON response; ``secret`` responses (tokens, client secrets, errors about them) are never cached."""
     merged = {**(NO_STORE if secret else {}), **(headers or {})}
