@@ -9,11 +9,12 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 
 from spotify_mcp.scopes import missing
 
 
-class ToolFailure(Exception):
+class ToolFailure(ToolError):
     """A failure the model should read: the message says what happened and what to do next."""
 
 

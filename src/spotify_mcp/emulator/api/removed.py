@@ -1,0 +1,54 @@
+"""Endpoints Spotify withdrew from development-mode apps (Nov 2024, Feb 2026), answering as it does now."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from spotify_mcp.emulator.api.common import ApiError, authenticate
+
+FORBIDDEN = (
+    "/tracks",
+    "/albums",
+    "/artists",
+    "/episodes",
+    "/shows",
+    "/audiobooks",
+    "/chapters",
+    "/markets",
+    "/browse/new-releases",
+    "/browse/categories",
+    "/browse/categories/{category_id}",
+    "/browse/featured-playlists",
+    "/browse/categories/{category_id}/playlists",
+    "/artists/{id}/top-tracks",
+    "/artists/{id}/related-artists",
+    "/audio-features",
+    "/audio-features/{id}",
+    "/audio-analysis/{id}",
+    "/users/{user_id}",
+    "/users/{user_id}/playlists",
+    "/playlists/{playlist_id}/tracks",
+)
+GONE = ("/recommendations", "/recommendations/available-genre-seeds")
+
+
+async def forbidden(request: Request) -> JSONResponse:
+    """403 for an endpoint development-mode apps may no longer call."""
+    authenticate(request)
+    if request.method == "POST" and request.url.path.endswith("/playlists"):
+        raise ApiError(403, "You cannot create a playlist for another user")
+    raise ApiError(403, "Forbidden")
+
+
+async def gone(request: Request) -> JSONResponse:
+    """404, as Spotify answers for the removed recommendations endpoints."""
+    authenticate(request)
+    raise ApiError(404, "Service not found")
+
+
+routes = [
+    *(Route(path, forbidden, methods=["GET", "POST", "PUT", "DELETE"]) for path in FORBIDDEN),
+    *(Route(path, gone, methods=["GET"]) for path in GONE),
+]

@@ -1,0 +1,124 @@
+"""The emulator's mutable fake world: catalog, users and their data, tokens, test hooks and faults."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from spotify_mcp.clock import Clock
+from spotify_mcp.emulator import data
+from spotify_mcp.emulator.build import build_catalog, build_social
+from spotify_mcp.emulator.faults import Fault, FaultBody
+from spotify_mcp.emulator.model import Album, Device, Playlist, Track, User
+from spotify_mcp.emulator.playback import Playback
+from spotify_mcp.emulator.tokens import AccessToken, AuthCode, RefreshToken
+
+
+class World:
+    """Everything the emulated Spotify knows, plus the hooks tests use to observe and disturb it.
+
+    Built-in users: ``premium-user`` (Premium, preselected on the sign-in page, playing music),
+    ``free-user`` (Free, nothing playing) and ``unlisted-user`` (can sign in, but is not on the app's
+    allow-list, so every Web API call answers 403). ``sam-curator`` owns playlists but cannot sign in.
+
+    Observation: ``token_requests`` counts ``/api/token`` requests per ``grant_type`` (missing → ``""``),
+    ``refreshes_by_user`` counts refresh requests per user whose refresh token was recognised (even when
+    refused), ``api_calls`` lists ``(method, path)`` of every ``/v1`` request, injected faults included.
+    """
+
+    def __init__(self, clock: Clock, *, allow_listed_users: Iterable[str] | None = None) -> None:
+        self.clock = clock
+        created = clock.now()
+        self.created_at = created
+        catalog = build_catalog(created)
+        self.catalog = catalog
+        self.artists = catalog.artists
+        self.albums: dict[str, Album] = catalog.albums
+        self.tracks: dict[str, Track] = catalog.tracks
+        social = build_social(catalog, created)
+        self.users: dict[str, User] = social.users
+        self.playlists: dict[str, Playlist] = social.playlists
+        self.followed_playlists = social.followed
+        self.devices: dict[str, list[Device]] = social.devices
+        self.playback: dict[str, Playback] = social.playback
+        self.history = social.history
+        self.top_artists = social.top_artists
+        self.top_tracks = social.top_tracks
+        if allow_listed_users is None:
+            allow_listed_users = [u.id for u in self.users.values() if u.test_user and u.id != data.UNLISTED_USER]
+        self.allow_listed_users: set[str] = set(allow_listed_users)
+        self.codes: dict[str, AuthCode] = {}
+        self.access_tokens: dict[str, AccessToken] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.token_requests: Counter[str] = Counter()
+        self.refreshes_by_user: Counter[str] = Counter()
+        self.api_calls: list[tuple[str, str]] = []
+        self._faults: list[Fault] = []
+
+    @property
+    def test_users(self) -> list[User]:
+        """The users who can sign in, Premium first."""
+        return [u for u in self.users.values() if u.test_user]
+
+    def playlist_by_name(self, name: str) -> Playlist:
+        """The playlist called ``name`` (for tests)."""
+        return next(p for p in self.playlists.values() if p.name == name)
+
+    def track_by_name(self, name: str) -> Track:
+        """The first track called ``name`` (for tests)."""
+        return next(t for t in self.tracks.values() if t.name == name)
+
+    def album_by_name(self, name: str) -> Album:
+        """The album called ``name`` (for tests)."""
+        return next(a for a in self.albums.values() if a.name == name)
+
+    def current_playback(self, user_id: str) -> Playback | None:
+        """The user's playback state moved on to the clock's now, or None when no device is active."""
+        playback = self.playback.get(user_id)
+        if playback is not None:
+            playback.settle(self.clock.now(), lambda track_id: self.tracks[track_id].duration_ms)
+        return playback
+
+    def expire_access_tokens(self, user_id: str | None = None) -> None:
+        """Make every access token (or only ``user_id``'s) expired now: the API answers 401 "expired"."""
+        now = self.clock.now()
+        for token in self.access_tokens.values():
+            if user_id is None or token.grant.user_id == user_id:
+                token.expires_at = min(token.expires_at, now)
+
+    def revoke_user_consent(self, user_id: str) -> None:
+        """The user removes the app's access: their tokens stop working, refreshing gets ``invalid_grant``."""
+        grants = [t.grant for t in self.access_tokens.values()] + [t.grant for t in self.refresh_tokens.values()]
+        for grant in grants:
+            if grant.user_id == user_id:
+                grant.revoked = True
+
+    def fail_next(
+        self,
+        path_prefix: str,
+        status: int,
+        *,
+        body: FaultBody = None,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` requests whose path starts with ``path_prefix`` with ``status``.
+
+        ``body`` is a JSON object, or text/bytes sent as is; by default it is Spotify's error object
+        (``/v1``) or an OAuth error (elsewhere). E.g. ``fail_next("/v1/search", 429,
+        headers={"Retry-After": "3"})`` or a quota 429 with ``body={"error": {"status": 429, "message":
+        "Too many requests", "reason": "QUOTA_EXCEEDED"}}``. Faults queue up in the order given.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._faults.append(Fault(path_prefix, status, body, dict(headers or {}), times))
+
+    def take_fault(self, path: str) -> Fault | None:
+        """The first pending fault matching ``path``, consuming one of its uses."""
+        for fault in self._faults:
+            if path.startswith(fault.path_prefix):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None

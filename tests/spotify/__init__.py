@@ -1,0 +1,1 @@
+"""Tests of the Spotify upstream client: accounts, credentials and the Web API."""
