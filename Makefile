@@ -31,4 +31,4 @@ unit: setup
 test: lint typecheck unit
 
 bench: setup
-	$(PY) bench/bench_tool_call.py
+	$(PY) -m bench.bench_tool_call

@@ -67,9 +67,11 @@ async def test_a_cimd_client_authorizes_and_calls_tools_without_registering(tmp_
             )
         assert token.status_code == 200, token.text
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        async with httpx2.AsyncClient(headers=headers) as http:
-            async with Client(streamable_http_client(server.mcp_url, http_client=http)) as client:
-                me = await client.call_tool("getCurrentUserProfile", {})
+        async with (
+            httpx2.AsyncClient(headers=headers) as http,
+            Client(streamable_http_client(server.mcp_url, http_client=http)) as client,
+        ):
+            me = await client.call_tool("getCurrentUserProfile", {})
         assert not me.is_error
         assert fetches == ["/oauth/client.json"]
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -113,12 +114,12 @@ async def refresh(client: httpx2.AsyncClient, refresh_token: str) -> httpx2.Resp
     return await client.post("/api/token", data=data, auth=(CLIENT_ID, CLIENT_SECRET))
 
 
-async def sign_in(client: httpx2.AsyncClient, **kwargs: object) -> dict[str, str]:
+async def sign_in(client: httpx2.AsyncClient, **kwargs: object) -> dict[str, Any]:
     """The whole code flow: the token response of a fresh sign-in."""
     code = await get_code(client, **kwargs)
     response = await exchange(client, code)
     assert response.status_code == 200, response.text
-    tokens: dict[str, str] = response.json()
+    tokens: dict[str, Any] = response.json()
     return tokens
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from spotify_mcp.emulator import World
+from spotify_mcp.emulator import EmulatorConfig, create_emulator_app
 from tests.emulator.flow import CLIENT_ID, REDIRECT_URI, authorize, parse_sign_in_form, pkce_pair, query_of
 
 pytestmark = pytest.mark.anyio
@@ -89,9 +89,7 @@ async def test_a_loopback_redirect_uri_may_use_any_port(client: httpx2.AsyncClie
     assert response.headers["location"].startswith("http://127.0.0.1:53123/callback?code=")
 
 
-async def test_localhost_is_refused_even_when_registered(world: World) -> None:
-    from spotify_mcp.emulator import EmulatorConfig
-
+def test_localhost_is_refused_even_when_registered() -> None:
     config = EmulatorConfig("c", "s", ["http://localhost:8000/callback", "http://[::1]/cb", "https://app.example/cb"])
     assert not config.accepts_redirect_uri("http://localhost:8000/callback")
     assert config.accepts_redirect_uri("http://[::1]:4711/cb")
@@ -149,9 +147,7 @@ async def test_the_not_allow_listed_user_can_still_sign_in(client: httpx2.AsyncC
     assert "code" in query_of(response.headers["location"])
 
 
-async def test_a_redirect_uri_with_a_query_keeps_it(world: World, clock: object) -> None:
-    from spotify_mcp.emulator import EmulatorConfig, create_emulator_app
-
+async def test_a_redirect_uri_with_a_query_keeps_it() -> None:
     app = create_emulator_app(EmulatorConfig(CLIENT_ID, "s", ["https://app.example/cb?tenant=1"]))
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://e") as c:
         response = await authorize(c, redirect_uri="https://app.example/cb?tenant=1")

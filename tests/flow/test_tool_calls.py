@@ -20,9 +20,11 @@ pytestmark = pytest.mark.anyio
 async def mcp_client(h: Harness, access_token: str) -> AsyncIterator[Client]:
     mounts = {PUBLIC: httpx2.ASGITransport(app=h.app)}
     headers = {"Authorization": f"Bearer {access_token}"}
-    async with httpx2.AsyncClient(mounts=mounts, headers=headers) as http:
-        async with Client(streamable_http_client(f"{PUBLIC}/mcp", http_client=http)) as client:
-            yield client
+    async with (
+        httpx2.AsyncClient(mounts=mounts, headers=headers) as http,
+        Client(streamable_http_client(f"{PUBLIC}/mcp", http_client=http)) as client,
+    ):
+        yield client
 
 
 async def test_a_tool_call_acts_for_the_user_who_signed_in(h: Harness) -> None:

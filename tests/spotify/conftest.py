@@ -110,9 +110,7 @@ class FakeSleep:
         await anyio.lowlevel.checkpoint()
 
 
-def login_tokens(
-    access: str = "access-0", refresh: str = "refresh-0", expires_in: int = 3600
-) -> SpotifyTokens:
+def login_tokens(access: str = "access-0", refresh: str = "refresh-0", expires_in: int = 3600) -> SpotifyTokens:
     """Return what a fresh Spotify login yields."""
     return SpotifyTokens(
         access_token=access, refresh_token=refresh, expires_in=expires_in, scopes=("user-read-private",)
@@ -179,8 +177,6 @@ def credentials(
 
 
 @pytest.fixture
-def api(
-    http: httpx2.AsyncClient, credentials: CredentialsManager, clock: ManualClock, sleep: FakeSleep
-) -> SpotifyAPI:
+def api(http: httpx2.AsyncClient, credentials: CredentialsManager, clock: ManualClock, sleep: FakeSleep) -> SpotifyAPI:
     """The Web API client, pointed at the scripted Spotify."""
     return SpotifyAPI(http, api_url=API_URL, credentials=credentials, clock=clock, sleep=sleep)

@@ -22,9 +22,7 @@ GOOD = {
 
 
 def _accounts(http: httpx2.AsyncClient) -> SpotifyAccounts:
-    return SpotifyAccounts(
-        http, accounts_url=ACCOUNTS_URL + "/", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-    )
+    return SpotifyAccounts(http, accounts_url=ACCOUNTS_URL + "/", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
 
 
 def _client(status: int, body: object, seen: list[httpx2.Request] | None = None) -> httpx2.AsyncClient:
@@ -39,9 +37,7 @@ def _client(status: int, body: object, seen: list[httpx2.Request] | None = None)
 @pytest.mark.anyio
 async def test_authorize_url_carries_client_pkce_state_and_space_separated_scopes() -> None:
     async with _client(200, {}) as http:
-        accounts = SpotifyAccounts(
-            http, accounts_url=ACCOUNTS_URL, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
-        )
+        accounts = SpotifyAccounts(http, accounts_url=ACCOUNTS_URL, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     url = accounts.authorize_url(
         redirect_uri="http://127.0.0.1:8000/callback",
         state="st&ate",
@@ -67,12 +63,8 @@ async def test_authorize_url_carries_client_pkce_state_and_space_separated_scope
 async def test_code_exchange_posts_a_form_with_basic_client_auth() -> None:
     seen: list[httpx2.Request] = []
     async with _client(200, GOOD, seen) as http:
-        tokens = await _accounts(http).exchange_code(
-            code="the-code", redirect_uri="https://x/cb", code_verifier="v"
-        )
-    assert tokens == SpotifyTokens(
-        "secret-access", "secret-refresh", 3600, ("user-read-private", "user-top-read")
-    )
+        tokens = await _accounts(http).exchange_code(code="the-code", redirect_uri="https://x/cb", code_verifier="v")
+    assert tokens == SpotifyTokens("secret-access", "secret-refresh", 3600, ("user-read-private", "user-top-read"))
     request = seen[0]
     assert request.method == "POST"
     assert str(request.url) == f"{ACCOUNTS_URL}/api/token"
@@ -126,9 +118,7 @@ async def test_a_code_exchange_without_a_refresh_token_is_rejected() -> None:
         ("refresh_token", 42),
     ],
 )
-async def test_a_token_answer_with_a_missing_or_malformed_field_is_rejected(
-    field: str, value: object
-) -> None:
+async def test_a_token_answer_with_a_missing_or_malformed_field_is_rejected(field: str, value: object) -> None:
     body = dict(GOOD)
     if value is None:
         del body[field]

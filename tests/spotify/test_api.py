@@ -31,9 +31,7 @@ async def logged_in(credentials: CredentialsManager) -> None:
 
 
 @pytest.mark.usefixtures("logged_in")
-async def test_a_request_carries_the_users_bearer_and_returns_json(
-    api: SpotifyAPI, upstream: Upstream
-) -> None:
+async def test_a_request_carries_the_users_bearer_and_returns_json(api: SpotifyAPI, upstream: Upstream) -> None:
     upstream.api_script = [httpx2.Response(200, json={"id": "x"}, headers={"ETag": "abc"})]
     response = await api.request(USER, "get", "/me/player", params={"market": "from_token", "limit": 5})
     assert (response.status, response.data, response.headers["etag"]) == (200, {"id": "x"}, "abc")
@@ -72,9 +70,7 @@ async def test_a_second_401_after_the_refresh_is_an_error(api: SpotifyAPI, upstr
 
 
 @pytest.mark.usefixtures("logged_in")
-async def test_retry_after_is_honoured_up_to_the_bound(
-    api: SpotifyAPI, upstream: Upstream, sleep: FakeSleep
-) -> None:
+async def test_retry_after_is_honoured_up_to_the_bound(api: SpotifyAPI, upstream: Upstream, sleep: FakeSleep) -> None:
     upstream.api_script = [
         _error(429, "API rate limit exceeded", **{"Retry-After": "2"}),
         _error(429, "API rate limit exceeded", **{"Retry-After": "5"}),
@@ -98,9 +94,7 @@ async def test_a_retry_after_beyond_the_bound_is_reported_not_slept(
 
 
 @pytest.mark.usefixtures("logged_in")
-async def test_rate_limits_stop_when_attempts_run_out(
-    api: SpotifyAPI, upstream: Upstream, sleep: FakeSleep
-) -> None:
+async def test_rate_limits_stop_when_attempts_run_out(api: SpotifyAPI, upstream: Upstream, sleep: FakeSleep) -> None:
     upstream.api_script = [_error(429, "slow down", **{"Retry-After": "1"}) for _ in range(5)]
     with pytest.raises(SpotifyAPIError) as info:
         await api.request(USER, "GET", "/me")
@@ -143,9 +137,7 @@ async def test_an_idempotent_request_is_retried_after_a_503_with_bounded_backoff
 
 
 @pytest.mark.usefixtures("logged_in")
-async def test_a_get_that_keeps_failing_gives_up_after_max_attempts(
-    api: SpotifyAPI, upstream: Upstream
-) -> None:
+async def test_a_get_that_keeps_failing_gives_up_after_max_attempts(api: SpotifyAPI, upstream: Upstream) -> None:
     upstream.api_script = [_error(500, "Server error") for _ in range(5)]
     with pytest.raises(SpotifyAPIError) as info:
         await api.request(USER, "GET", "/me")
@@ -154,9 +146,7 @@ async def test_a_get_that_keeps_failing_gives_up_after_max_attempts(
 
 
 @pytest.mark.usefixtures("logged_in")
-async def test_a_post_is_not_retried_after_a_503(
-    api: SpotifyAPI, upstream: Upstream, sleep: FakeSleep
-) -> None:
+async def test_a_post_is_not_retried_after_a_503(api: SpotifyAPI, upstream: Upstream, sleep: FakeSleep) -> None:
     upstream.api_script = [_error(503, "Service unavailable")]
     with pytest.raises(SpotifyAPIError) as info:
         await api.request(USER, "POST", "/playlists/abc/items", json={"uris": []})
@@ -177,9 +167,7 @@ async def test_a_post_marked_idempotent_is_retried_and_a_put_marked_not_is_not(
 
 
 @pytest.mark.usefixtures("logged_in")
-async def test_a_timeout_on_a_get_is_retried_then_reported_unavailable(
-    api: SpotifyAPI, upstream: Upstream
-) -> None:
+async def test_a_timeout_on_a_get_is_retried_then_reported_unavailable(api: SpotifyAPI, upstream: Upstream) -> None:
     upstream.api_script = [httpx2.ReadTimeout("slow") for _ in range(3)]
     with pytest.raises(SpotifyUnavailable, match="timed out") as info:
         await api.request(USER, "GET", "/me")
@@ -205,9 +193,7 @@ async def test_a_post_is_not_retried_after_a_read_timeout_but_is_after_a_refused
     "answer",
     [httpx2.Response(204), httpx2.Response(202, content=b"accepted"), httpx2.Response(200, content=b"")],
 )
-async def test_no_content_answers_have_no_data(
-    api: SpotifyAPI, upstream: Upstream, answer: httpx2.Response
-) -> None:
+async def test_no_content_answers_have_no_data(api: SpotifyAPI, upstream: Upstream, answer: httpx2.Response) -> None:
     upstream.api_script = [answer]
     response = await api.request(USER, "PUT", "/me/player/play")
     assert (response.status, response.data) == (answer.status_code, None)
@@ -262,9 +248,7 @@ async def test_paths_that_are_not_plain_relative_paths_are_refused(
     assert upstream.api_requests == []
 
 
-async def test_me_with_token_uses_the_raw_token_and_a_403_is_an_error(
-    api: SpotifyAPI, upstream: Upstream
-) -> None:
+async def test_me_with_token_uses_the_raw_token_and_a_403_is_an_error(api: SpotifyAPI, upstream: Upstream) -> None:
     upstream.api_script = [httpx2.Response(200, json={"id": "premium-user", "display_name": "P"})]
     assert await api.me_with_token("raw-token") == {"id": "premium-user", "display_name": "P"}
     assert upstream.api_requests[0].headers["authorization"] == "Bearer raw-token"

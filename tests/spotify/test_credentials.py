@@ -24,9 +24,7 @@ pytestmark = pytest.mark.anyio
 async def _add_grant(store: SqliteStore, now: float) -> None:
     scopes = ("user-read-private",)
     await store.add_client(ClientRecord(client_id="c1", metadata_json="{}", secret_hash=None, created_at=now))
-    await store.add_code(
-        AuthCodeRecord("code-hash", "c1", "https://x/cb", scopes, "ch", "r", USER, now, now + 60)
-    )
+    await store.add_code(AuthCodeRecord("code-hash", "c1", "https://x/cb", scopes, "ch", "r", USER, now, now + 60))
     grant = GrantRecord("g1", "c1", USER, scopes, "r", now)
     token = TokenRecord("at-hash", TokenKind.ACCESS, "g1", "c1", USER, scopes, "r", now, now + 60)
     redeemed = await store.redeem_code("code-hash", grant, [token], now)
@@ -110,9 +108,7 @@ async def test_two_replicas_sharing_one_store_refresh_once(
 
     b_waits: list[float] = []
     replica_a = CredentialsManager(store, keys, accounts, clock, owner="replica-a")
-    replica_b = CredentialsManager(
-        store, keys, accounts, clock, owner="replica-b", sleep=release_a_when_b_waits
-    )
+    replica_b = CredentialsManager(store, keys, accounts, clock, owner="replica-b", sleep=release_a_when_b_waits)
     await replica_a.save_login(user_id=USER, display_name=None, tokens=login_tokens())
     clock.advance(4000)
     results: dict[str, str] = {}
