@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx2
-
 from tests.e2e.live import Live, live
 from tests.support import CLIENT_REDIRECT, pkce, walk
 

@@ -50,7 +50,7 @@ def test_demo_serves_the_mcp_endpoint_and_prints_how_to_connect(tmp_path: Path) 
         for _ in range(200):
             line = process.stderr.readline()
             seen.append(line)
-            if "Uvicorn running on" in line and f":{port}" in line or not line:
+            if ("Uvicorn running on" in line and f":{port}" in line) or not line:
                 break
         output = "".join(seen)
         assert f"http://127.0.0.1:{port}/mcp" in output
