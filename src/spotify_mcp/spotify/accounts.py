@@ -28,18 +28,14 @@ class SpotifyTokens:
 class SpotifyAccounts:
     """A confidential OAuth client of ``accounts.spotify.com`` (or the emulator)."""
 
-    def __init__(
-        self, http: httpx2.AsyncClient, *, accounts_url: str, client_id: str, client_secret: str
-    ) -> None:
+    def __init__(self, http: httpx2.AsyncClient, *, accounts_url: str, client_id: str, client_secret: str) -> None:
         self._http = http
         self._base = accounts_url.rstrip("/")
         self._client_id = client_id
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
         self._auth_header = f"Basic {basic}"
 
-    def authorize_url(
-        self, *, redirect_uri: str, state: str, code_challenge: str, scopes: Sequence[str]
-    ) -> str:
+    def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str, scopes: Sequence[str]) -> str:
         """Return the Spotify consent URL for an authorization-code flow with PKCE (S256)."""
         query = urlencode(
             {
@@ -92,12 +88,8 @@ class SpotifyAccounts:
         if status != 200:
             if body is not None and isinstance(body.get("error"), str):
                 description = body.get("error_description")
-                raise SpotifyAuthError(
-                    body["error"], description if isinstance(description, str) else None, status
-                )
-            raise SpotifyAuthError(
-                "invalid_response", f"unexpected HTTP {status} without an error body", status
-            )
+                raise SpotifyAuthError(body["error"], description if isinstance(description, str) else None, status)
+            raise SpotifyAuthError("invalid_response", f"unexpected HTTP {status} without an error body", status)
         if body is None:
             raise SpotifyAuthError("invalid_response", "the token response is not a JSON object", status)
         return _parse_tokens(body, status)

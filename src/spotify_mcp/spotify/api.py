@@ -80,9 +80,7 @@ class SpotifyAPI:
 
     async def me_with_token(self, access_token: str) -> dict[str, Any]:
         """Return ``GET /me`` for a raw access token (at login, before anything is stored)."""
-        response = await self._call(
-            "GET", "/me", access_token, user_id=None, params=None, json=None, retry=True
-        )
+        response = await self._call("GET", "/me", access_token, user_id=None, params=None, json=None, retry=True)
         data = response.data
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
             raise SpotifyAPIError(response.status, "Spotify returned a profile without a user id")

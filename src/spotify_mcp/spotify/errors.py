@@ -26,9 +26,7 @@ class ReconnectRequired(Exception):
 class SpotifyAPIError(Exception):
     """The Web API answered with an error object (``reason`` is set for player and quota errors)."""
 
-    def __init__(
-        self, status: int, message: str, reason: str | None = None, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, reason: str | None = None, retry_after: float | None = None) -> None:
         self.status = status
         self.message = message
         self.reason = reason
