@@ -45,9 +45,7 @@ class CIMDError(Exception):
 
 def is_cimd_client_id(client_id: str) -> bool:
     """True if ``client_id`` is a metadata document URL: https, a non-root path, no query or fragment."""
-    return (
-        isinstance(client_id, str) and client_id.startswith("https://") and _url_parts(client_id) is not None
-    )
+    return isinstance(client_id, str) and client_id.startswith("https://") and _url_parts(client_id) is not None
 
 
 def is_public_address(address: IPAddress) -> bool:
@@ -128,9 +126,7 @@ class CIMDFetcher:
     def _target(self, client_id: str) -> URIParts:
         parts = _url_parts(client_id) if isinstance(client_id, str) else None
         if parts is None:
-            raise CIMDError(
-                "the client_id is not a valid metadata document URL (https, a path, no query or fragment)"
-            )
+            raise CIMDError("the client_id is not a valid metadata document URL (https, a path, no query or fragment)")
         if client_id.startswith("https://"):
             return parts
         if self._allow_http_loopback and client_id.startswith("http://") and _is_loopback_literal(parts.host):
@@ -269,9 +265,7 @@ def _is_loopback_literal(host: str | None) -> bool:
 
 def _is_json_media_type(content_type: str) -> bool:
     media_type = content_type.partition(";")[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 def _non_negative_int(value: str | None) -> int | None:

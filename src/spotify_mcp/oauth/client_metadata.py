@@ -174,9 +174,7 @@ def _redirect_uris(value: object) -> tuple[str, ...]:
     return uris
 
 
-def _string_list(
-    fields: Mapping[str, object], name: str, default: tuple[str, ...], *, limit: int
-) -> tuple[str, ...]:
+def _string_list(fields: Mapping[str, object], name: str, default: tuple[str, ...], *, limit: int) -> tuple[str, ...]:
     value = fields.get(name)
     if value is None:
         return default

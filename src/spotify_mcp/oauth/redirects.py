@@ -69,9 +69,7 @@ def split_uri(uri: str) -> URIParts:
     if len(uri) > MAX_URI_LENGTH:
         raise InvalidRedirectURI(f"the URI is longer than {MAX_URI_LENGTH} characters")
     if not _URI_CHARS.fullmatch(uri):
-        raise InvalidRedirectURI(
-            "the URI contains whitespace, control, non-ASCII or other disallowed characters"
-        )
+        raise InvalidRedirectURI("the URI contains whitespace, control, non-ASCII or other disallowed characters")
     if _BAD_PERCENT.search(uri):
         raise InvalidRedirectURI("the URI contains a malformed percent-encoding")
     match = _SPLIT.fullmatch(uri)
@@ -147,9 +145,7 @@ def validate_registered_redirect_uri(uri: str) -> str:
         return uri
     if parts.scheme == "http":
         if not parts.host or not _is_loopback_host(parts.host):
-            raise InvalidRedirectURI(
-                "http redirect URIs are allowed only on loopback (127.0.0.1, [::1], localhost)"
-            )
+            raise InvalidRedirectURI("http redirect URIs are allowed only on loopback (127.0.0.1, [::1], localhost)")
         return uri
     if not _REVERSE_DOMAIN_SCHEME.fullmatch(parts.scheme):
         raise InvalidRedirectURI(
@@ -157,9 +153,7 @@ def validate_registered_redirect_uri(uri: str) -> str:
             "such as com.example.app:/callback"
         )
     if parts.host is None and not parts.path.startswith("/"):
-        raise InvalidRedirectURI(
-            "a private-use scheme redirect URI must have a path, as in com.example.app:/callback"
-        )
+        raise InvalidRedirectURI("a private-use scheme redirect URI must have a path, as in com.example.app:/callback")
     return uri
 
 
@@ -188,9 +182,7 @@ def is_private_use_redirect(uri: str) -> bool:
         parts = split_uri(uri)
     except InvalidRedirectURI:
         return False
-    return (
-        parts.scheme not in ("http", "https") and _REVERSE_DOMAIN_SCHEME.fullmatch(parts.scheme) is not None
-    )
+    return parts.scheme not in ("http", "https") and _REVERSE_DOMAIN_SCHEME.fullmatch(parts.scheme) is not None
 
 
 def redirect_host(uri: str) -> str:

@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from spotify_mcp.crypto import hash_secret
-from spotify_mcp.oauth.body import BadForm, BodyTooLarge, read_form
-from spotify_mcp.oauth.clients import ClientAuthError
+from spotify_mcp.oauth.client_request import authenticated_form
 from spotify_mcp.services import Runtime
 from spotify_mcp.web.responses import NO_STORE, oauth_error
 
@@ -24,17 +23,10 @@ class RevokeEndpoint:
     async def __call__(self, request: Request) -> Response:
         """Handle a revocation request."""
         services = self._runtime.services
-        try:
-            form = await read_form(request)
-        except BodyTooLarge as exc:
-            return oauth_error("invalid_request", str(exc), 413)
-        except BadForm as exc:
-            return oauth_error("invalid_request", str(exc))
-        try:
-            client = await services.clients.authenticate(request, form)
-        except ClientAuthError as exc:
-            headers = {"WWW-Authenticate": 'Basic realm="spotify-mcp"'} if exc.used_basic else None
-            return oauth_error("invalid_client", exc.description, 401, headers)
+        authenticated = await authenticated_form(request, services.clients)
+        if isinstance(authenticated, Response):
+            return authenticated
+        client, form = authenticated
         token = form.get("token")
         if not isinstance(token, str) or not token:
             return oauth_error("invalid_request", "token is required")

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from spotify_mcp.crypto import hash_secret, verify_pkce
 from spotify_mcp.oauth.authorize import same_resource
-from spotify_mcp.oauth.body import BadForm, BodyTooLarge, read_form
-from spotify_mcp.oauth.clients import Client, ClientAuthError
+from spotify_mcp.oauth.client_request import authenticated_form
+from spotify_mcp.oauth.clients import Client
 from spotify_mcp.scopes import parse_scope
 from spotify_mcp.services import Runtime, Services
 from spotify_mcp.store.base import RedeemOutcome, RotateOutcome
@@ -31,17 +31,10 @@ class TokenEndpoint:
     async def __call__(self, request: Request) -> Response:
         """Authenticate the client and run its grant."""
         services = self._runtime.services
-        try:
-            form = await read_form(request)
-        except BodyTooLarge as exc:
-            return oauth_error("invalid_request", str(exc), 413)
-        except BadForm as exc:
-            return oauth_error("invalid_request", str(exc))
-        try:
-            client = await services.clients.authenticate(request, form)
-        except ClientAuthError as exc:
-            headers = {"WWW-Authenticate": 'Basic realm="spotify-mcp"'} if exc.used_basic else None
-            return oauth_error("invalid_client", exc.description, 401, headers)
+        authenticated = await authenticated_form(request, services.clients)
+        if isinstance(authenticated, Response):
+            return authenticated
+        client, form = authenticated
         grant_type = form.get("grant_type")
         if grant_type not in ("authorization_code", "refresh_token"):
             return oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
