@@ -11,9 +11,11 @@ the schema documented for the response's status and validates the JSON body with
 - In strict mode (the default for 2xx responses): properties marked ``deprecated`` (the fields that
   development-mode apps no longer receive since February 2026) must be absent, and so are not required,
   and no object may carry a property the spec does not declare (``unevaluatedProperties: false`` at every
-  place a schema is used, so ``allOf`` compositions still work).
-- One known error of the description is corrected: Spotify sends ``actions`` as ``{"disallows": {…}}``,
-  where the spec puts the DisallowsObject's flags directly in ``actions`` (see ``CORRECTIONS``).
+  place a schema is used; ``unevaluatedProperties: false`` where ``allOf`` composes an object).
+- Known errors of the description are corrected (``CORRECTIONS``): Spotify sends ``actions`` as
+  ``{"disallows": {…}}`` where the spec puts the DisallowsObject's flags directly in ``actions``, and
+  sends ``"cursors": null`` on an empty cursor page.
+- ``GET /me/player/currently-playing`` may answer 204 without a body, which the spec omits.
 - Error statuses an operation does not list fall back to the shared ``components/responses``
   (``BadRequest``, ``NotFound``…), validated non-strictly since Spotify adds ``reason`` to its errors.
 
@@ -27,14 +29,16 @@ import copy
 import functools
 import os
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema.exceptions import best_match
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 SPEC_URI = "urn:spotify-web-api"
@@ -42,6 +46,9 @@ API_PREFIX = "/v1"
 SHARED_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
 SCHEMA_LISTS = ("allOf", "oneOf", "anyOf")
 SAYS_NULLABLE = re.compile(r"`null`")
+REMOVED = "x-removed-in-dev-mode"
+CLOSED = "--closed"
+UNDOCUMENTED_EMPTY = {("get", "/me/player/currently-playing", 204)}
 
 Schema = dict[str, Any]
 
@@ -52,6 +59,7 @@ NESTED_DISALLOWS: Schema = {
 CORRECTIONS: dict[tuple[str, str], Schema] = {
     ("CurrentlyPlayingContextObject", "actions"): NESTED_DISALLOWS,
     ("CurrentlyPlayingObject", "actions"): NESTED_DISALLOWS,
+    ("CursorPagingObject", "cursors"): {"allOf": [{"$ref": "#/components/schemas/CursorObject"}], "nullable": True},
 }
 
 
@@ -102,31 +110,47 @@ class _Translator:
         return result
 
     def schema(self, node: Schema, *, use_site: bool) -> Schema:
-        """Translate one schema node; ``use_site`` is False only for direct ``allOf`` members."""
+        """Translate one schema node; ``use_site`` is False only for members of a composing ``allOf``.
+
+        Where a schema is used, objects are closed: ``additionalProperties: false`` for a plain object,
+        ``unevaluatedProperties: false`` (slower) only where ``allOf`` composes the properties; a ``$ref``
+        at a use site points at the closed variant of its component.
+        """
+        single_ref = len(node.get("allOf", [])) == 1 and "$ref" in node["allOf"][0] and "properties" not in node
         out: Schema = {}
         for key, value in node.items():
             if key == "$ref":
-                out[key] = SPEC_URI + value
+                out[key] = SPEC_URI + value + (CLOSED if use_site and self.strict else "")
             elif key == "properties":
                 out[key] = {name: self.property(sub) for name, sub in value.items()}
             elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
                 out[key] = self.schema(value, use_site=True)
             elif key in SCHEMA_LISTS:
-                out[key] = [self.schema(m, use_site=key != "allOf") for m in value]
+                out[key] = [self.schema(m, use_site=key != "allOf" or (use_site and single_ref)) for m in value]
             elif key == "required" and self.strict:
                 deprecated = {n for n, p in node.get("properties", {}).items() if p.get("deprecated")}
                 out[key] = [name for name in value if name not in deprecated]
             elif key not in ("nullable", "discriminator", "example", "deprecated") and not key.startswith("x-"):
                 out[key] = value
+        if self.strict and use_site and not single_ref:
+            out = self.closed(node, out)
         if node.get("nullable"):
             out = self.nullable(out)
-        if self.strict and use_site and self.declares_properties(node):
-            out["unevaluatedProperties"] = False
         return out
 
-    def property(self, node: Schema) -> Schema | bool:
+    def closed(self, node: Schema, out: Schema) -> Schema:
+        """``out`` refusing undeclared properties, if ``node`` is an object declaring its own."""
+        if "additionalProperties" in node or "$ref" in node or not self.declares_properties(node):
+            return out
+        if "allOf" in node:
+            return {**out, "unevaluatedProperties": False}
+        if "properties" in node:
+            return {**out, "additionalProperties": False}
+        return out
+
+    def property(self, node: Schema) -> Schema:
         if self.strict and node.get("deprecated"):
-            return False
+            return {REMOVED: True}
         out = self.schema(node, use_site=True)
         if not node.get("nullable") and SAYS_NULLABLE.search(str(node.get("description", ""))):
             out = self.nullable(out)
@@ -148,9 +172,11 @@ class _Translator:
         """The whole spec with every schema translated, for use as one ``referencing`` resource."""
         doc = copy.deepcopy(self.spec)
         components = doc.get("components", {})
-        components["schemas"] = {
-            name: self.schema(s, use_site=False) for name, s in self.spec["components"]["schemas"].items()
-        }
+        schemas: dict[str, Schema] = {}
+        for name, node in self.spec["components"]["schemas"].items():
+            schemas[name] = self.schema(node, use_site=False)
+            schemas[name + CLOSED] = self.closed(node, schemas[name])
+        components["schemas"] = schemas
         for response in components.get("responses", {}).values():
             for media in response.get("content", {}).values():
                 media["schema"] = self.schema(media["schema"], use_site=True)
@@ -165,7 +191,16 @@ class _Translator:
 @functools.cache
 def _registry(strict: bool) -> Registry[Any]:
     document = _Translator(load_spec(), strict).document()
-    return Registry().with_resource(SPEC_URI, Resource(contents=document, specification=DRAFT202012))
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(document))
+    return registry
+
+
+def _removed(validator: Any, flag: bool, instance: Any, schema: Schema) -> Iterator[ValidationError]:
+    if flag:
+        yield ValidationError(f"{instance!r} is in a field development-mode apps no longer get (deprecated)")
+
+
+Validator = validators.extend(Draft202012Validator, {REMOVED: _removed})
 
 
 def _format_checker() -> FormatChecker:
@@ -180,6 +215,11 @@ def _format_checker() -> FormatChecker:
         return True
 
     return checker
+
+
+@functools.cache
+def _validator(pointer: str, strict: bool) -> Any:
+    return Validator({"$ref": SPEC_URI + pointer}, registry=_registry(strict), format_checker=_format_checker())
 
 
 def find_operation(method: str, path: str) -> tuple[str, dict[str, Any]]:
@@ -201,6 +241,8 @@ def schema_pointer(method: str, path: str, status: int) -> str | None:
     """A JSON pointer to the schema documented for ``status``, or None when that status has no body."""
     template, operation = find_operation(method, path)
     responses = operation["responses"]
+    if (method.lower(), template, status) in UNDOCUMENTED_EMPTY:
+        return None
     if str(status) in responses:
         pointer = "#/paths/" + template.replace("~", "~0").replace("/", "~1") + f"/{method.lower()}/responses/{status}"
         response = responses[str(status)]
@@ -225,12 +267,11 @@ def validate_body(method: str, path: str, status: int, body: Any, *, strict: boo
     if pointer is None:
         assert body is None, f"{method} {path} → {status} documents no body, got {body!r}"
         return
-    validator = Draft202012Validator(
-        {"$ref": SPEC_URI + pointer}, registry=_registry(strict), format_checker=_format_checker()
-    )
+    validator = _validator(pointer, strict)
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"/{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:15]]
+        leaves = [best_match([e]) if e.context else e for e in errors[:15]]
+        lines = [f"/{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in leaves]
         raise AssertionError(f"{method} {path} → {status} breaks the OpenAPI schema:\n" + "\n".join(lines))
 
 

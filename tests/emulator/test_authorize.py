@@ -125,7 +125,8 @@ async def test_the_submitted_form_is_validated_again(client: httpx2.AsyncClient)
 
 
 @pytest.mark.parametrize(
-    "extra", [{"user": "sam-curator", "action": "approve"}, {"user": "nobody", "action": "approve"}, {"user": "free-user"}]
+    "extra",
+    [{"user": "sam-curator", "action": "approve"}, {"user": "nobody", "action": "approve"}, {"user": "free-user"}],
 )
 async def test_a_submission_without_a_test_user_or_decision_is_refused(
     client: httpx2.AsyncClient, extra: dict[str, str]

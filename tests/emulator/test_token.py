@@ -95,7 +95,9 @@ async def test_a_wrong_client_secret_is_refused(client: httpx2.AsyncClient) -> N
     oauth_error(response, 401, "invalid_client", "Invalid client secret")
 
 
-@pytest.mark.parametrize("header", ["Basic !!!notbase64", "Basic " + base64.b64encode(b"no-colon").decode(), "Bearer x"])
+@pytest.mark.parametrize(
+    "header", ["Basic !!!notbase64", "Basic " + base64.b64encode(b"no-colon").decode(), "Bearer x"]
+)
 async def test_a_malformed_authorization_header_is_an_invalid_client(client: httpx2.AsyncClient, header: str) -> None:
     data = {"grant_type": "refresh_token", "refresh_token": "AQx"}
     response = await client.post("/api/token", data=data, headers={"Authorization": header})

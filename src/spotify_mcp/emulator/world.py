@@ -21,9 +21,12 @@ class World:
     ``free-user`` (Free, nothing playing) and ``unlisted-user`` (can sign in, but is not on the app's
     allow-list, so every Web API call answers 403). ``sam-curator`` owns playlists but cannot sign in.
 
-    Observation: ``token_requests`` counts ``/api/token`` requests per ``grant_type`` (missing → ``""``),
-    ``refreshes_by_user`` counts refresh requests per user whose refresh token was recognised (even when
-    refused), ``api_calls`` lists ``(method, path)`` of every ``/v1`` request, injected faults included.
+    Observation: ``token_requests`` counts ``/api/token`` requests per ``grant_type`` (missing → ``""``;
+    requests answered by an injected fault never reach it), ``refreshes_by_user`` counts refresh requests
+    per user whose refresh token was recognised (even when refused), ``api_calls`` lists ``(method,
+    path)`` of every ``/v1`` request, injected faults included. Disturbance: ``expire_access_tokens``,
+    ``revoke_user_consent``, ``fail_next``; the data itself (playlists, devices, ``allow_listed_users``…)
+    may be edited directly.
     """
 
     def __init__(self, clock: Clock, *, allow_listed_users: Iterable[str] | None = None) -> None:
