@@ -65,9 +65,7 @@ class DocServer:
             **tls,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:
@@ -303,9 +301,7 @@ async def test_a_cimd_fetch_to_a_private_address_is_refused(clock: ManualClock, 
 @pytest.mark.parametrize(
     "client_id", ["https://10.0.0.1/client.json", "https://[::1]/client.json", "https://127.0.0.1:8443/c"]
 )
-async def test_a_private_ip_literal_client_id_is_refused_without_resolving(
-    clock: ManualClock, client_id: str
-) -> None:
+async def test_a_private_ip_literal_client_id_is_refused_without_resolving(clock: ManualClock, client_id: str) -> None:
     resolver, recorder = Resolver(["93.184.216.34"]), Recorder()
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(recorder)) as http:
         await refused(CIMDFetcher(http, clock, resolver=resolver), client_id, "private or reserved")
@@ -314,9 +310,7 @@ async def test_a_private_ip_literal_client_id_is_refused_without_resolving(
 
 
 @pytest.mark.anyio
-async def test_localhost_is_refused_through_the_system_resolver(
-    http: httpx2.AsyncClient, clock: ManualClock
-) -> None:
+async def test_localhost_is_refused_through_the_system_resolver(http: httpx2.AsyncClient, clock: ManualClock) -> None:
     await refused(CIMDFetcher(http, clock), "https://localhost/client.json", "private or reserved")
 
 
@@ -340,9 +334,7 @@ async def test_the_next_checked_address_is_tried_when_one_refuses_connections(cl
     "client_id",
     ["client-123", "https://app.example/", "https://app.example/c?x=1", "https://app.example/c#f"],
 )
-async def test_a_client_id_that_is_not_a_metadata_url_is_refused(
-    http: httpx2.AsyncClient, client_id: str
-) -> None:
+async def test_a_client_id_that_is_not_a_metadata_url_is_refused(http: httpx2.AsyncClient, client_id: str) -> None:
     await refused(CIMDFetcher(http, ManualClock()), client_id, "not a valid metadata document URL")
 
 
@@ -395,9 +387,7 @@ async def test_a_cimd_document_with_a_client_secret_method_is_refused(
 ) -> None:
     # R8
     client_id = server.url("/client.json")
-    server.serve_document(
-        "/client.json", document_for(client_id, token_endpoint_auth_method="client_secret_basic")
-    )
+    server.serve_document("/client.json", document_for(client_id, token_endpoint_auth_method="client_secret_basic"))
     await refused(dev_fetcher(http, clock), client_id, "token_endpoint_auth_method")
 
 
@@ -420,9 +410,7 @@ async def test_a_cimd_url_answering_other_than_200_is_refused(
 ) -> None:
     # R9, R11
     client_id = server.url("/client.json")
-    server.replies["/client.json"] = Reply(
-        status=status, chunks=[json.dumps(document_for(client_id)).encode()]
-    )
+    server.replies["/client.json"] = Reply(status=status, chunks=[json.dumps(document_for(client_id)).encode()])
     await refused(dev_fetcher(http, clock), client_id, f"HTTP {status}")
 
 
@@ -487,9 +475,7 @@ async def test_a_malformed_cimd_document_is_refused(
 
 
 @pytest.mark.anyio
-async def test_a_hanging_cimd_url_times_out(
-    server: DocServer, http: httpx2.AsyncClient, clock: ManualClock
-) -> None:
+async def test_a_hanging_cimd_url_times_out(server: DocServer, http: httpx2.AsyncClient, clock: ManualClock) -> None:
     client_id = server.url("/client.json")
     server.replies["/client.json"] = Reply(hang=True)
     await refused(dev_fetcher(http, clock, timeout=0.3), client_id, "timed out")
@@ -526,9 +512,7 @@ async def test_a_cimd_document_is_cached_for_its_max_age(server: DocServer, http
 
 
 @pytest.mark.anyio
-async def test_the_age_header_shortens_the_cache_lifetime(
-    server: DocServer, http: httpx2.AsyncClient
-) -> None:
+async def test_the_age_header_shortens_the_cache_lifetime(server: DocServer, http: httpx2.AsyncClient) -> None:
     headers = [("cache-control", "max-age=300"), ("age", "100")]
     assert await fetch_twice_around(server, http, headers, 199, 200) == (1, 2)
 
@@ -552,9 +536,7 @@ async def test_a_document_without_cache_headers_is_cached_for_the_minimum(
 
 
 @pytest.mark.anyio
-async def test_expires_is_honoured_relative_to_the_date_header(
-    server: DocServer, http: httpx2.AsyncClient
-) -> None:
+async def test_expires_is_honoured_relative_to_the_date_header(server: DocServer, http: httpx2.AsyncClient) -> None:
     date = datetime(2026, 1, 1, tzinfo=UTC)
     headers = [
         ("date", format_datetime(date, usegmt=True)),
@@ -625,9 +607,7 @@ def self_signed(directory: Path, hostname: str) -> tuple[Path, Path, str]:
     certfile, keyfile = directory / "cert.pem", directory / "key.pem"
     certfile.write_bytes(pem)
     keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return certfile, keyfile, pem.decode()
 

@@ -187,9 +187,7 @@ def test_a_software_statement_is_ignored() -> None:
 
 
 def test_unknown_fields_and_nulls_are_ignored() -> None:
-    metadata = parse_client_metadata(
-        body(jwks_uri="https://x/jwks", logo_uri=None, scope=None, frobnicate=[1])
-    )
+    metadata = parse_client_metadata(body(jwks_uri="https://x/jwks", logo_uri=None, scope=None, frobnicate=[1]))
     assert metadata.logo_uri is None
     assert metadata.scope is None
 

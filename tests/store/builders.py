@@ -32,9 +32,7 @@ def client(client_id: str = "c1", *, created_at: float = NOW, secret_hash: str |
     )
 
 
-def auth_request(
-    request_id: str = "r1", *, client_id: str = "c1", expires_at: float = NOW + 600
-) -> AuthRequestRecord:
+def auth_request(request_id: str = "r1", *, client_id: str = "c1", expires_at: float = NOW + 600) -> AuthRequestRecord:
     """A PENDING_CONSENT authorization request."""
     return AuthRequestRecord(
         request_id=request_id,
@@ -66,9 +64,7 @@ def code(
     )
 
 
-def grant(
-    grant_id: str = "g1", *, client_id: str = "c1", user_id: str = "u1", created_at: float = NOW
-) -> GrantRecord:
+def grant(grant_id: str = "g1", *, client_id: str = "c1", user_id: str = "u1", created_at: float = NOW) -> GrantRecord:
     """A grant, as redeeming a code creates it."""
     return GrantRecord(
         grant_id=grant_id,

@@ -182,9 +182,7 @@ async def test_redeeming_a_code_stores_its_grant_and_tokens(store: Store) -> Non
     made = grant()
     access, refresh = pair(made)
     await store.add_code(code())
-    assert await store.redeem_code("code1", made, [access, refresh], NOW) == CodeRedemption(
-        RedeemOutcome.REDEEMED
-    )
+    assert await store.redeem_code("code1", made, [access, refresh], NOW) == CodeRedemption(RedeemOutcome.REDEEMED)
     assert await store.get_code("code1") == dataclasses.replace(code(), grant_id="g1")
     assert await store.get_grant("g1") == made
     assert await store.get_token(access.token_hash) == access
@@ -261,9 +259,7 @@ async def test_rotating_a_refresh_token_retires_it_and_stores_its_successors(sto
 
 async def test_a_refresh_token_is_rotated_exactly_once_when_ten_callers_race(store: Store) -> None:
     made, _, refresh = await issue(store)
-    outcomes = await race(
-        10, lambda i: store.rotate_refresh_token(refresh.token_hash, pair(made, f"-{i}"), NOW)
-    )
+    outcomes = await race(10, lambda i: store.rotate_refresh_token(refresh.token_hash, pair(made, f"-{i}"), NOW))
     assert outcomes.count(RotateOutcome.ROTATED) == 1
     # The first loser sees reuse and revokes the grant; later ones find the token gone.
     assert RotateOutcome.REUSED in outcomes

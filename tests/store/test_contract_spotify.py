@@ -38,9 +38,7 @@ async def test_compare_and_set_rejects_a_stale_version(store: Store) -> None:
 
 async def test_compare_and_set_wins_once_when_ten_callers_race(store: Store) -> None:
     await store.put_spotify_credentials(credentials())
-    outcomes = await race(
-        10, lambda i: store.update_spotify_credentials(credentials(version=2, access=f"at-{i}"), 1)
-    )
+    outcomes = await race(10, lambda i: store.update_spotify_credentials(credentials(version=2, access=f"at-{i}"), 1))
     assert outcomes.count(True) == 1
 
 

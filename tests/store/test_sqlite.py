@@ -113,9 +113,7 @@ async def test_two_stores_on_one_file_still_grant_one_lease(db_path: Path) -> No
     async with SqliteStore(db_path) as first, SqliteStore(db_path) as second:
         await first.put_spotify_credentials(credentials())
         stores = (first, second)
-        outcomes = await race(
-            10, lambda i: stores[i % 2].acquire_refresh_lease("u1", f"owner-{i}", NOW + 30, NOW)
-        )
+        outcomes = await race(10, lambda i: stores[i % 2].acquire_refresh_lease("u1", f"owner-{i}", NOW + 30, NOW))
         assert outcomes.count(True) == 1
 
 
@@ -180,9 +178,7 @@ async def test_an_in_memory_store_works_for_its_own_connection(anyio_backend: st
         assert await store.get_client("c1") == client()
 
 
-async def test_open_store_creates_a_relative_path_and_migrates(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_open_store_creates_a_relative_path_and_migrates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     store = await open_store("sqlite:///data/nested/store.db")
     try:
@@ -217,9 +213,7 @@ def test_sqlite_urls_name_relative_and_absolute_paths(url: str, path: str) -> No
     assert sqlite_path_from_url(url) == path
 
 
-@pytest.mark.parametrize(
-    "url", ["sqlite://host/store.db", "sqlite:///", "sqlite:///data/", "sqlite:store.db"]
-)
+@pytest.mark.parametrize("url", ["sqlite://host/store.db", "sqlite:///", "sqlite:///data/", "sqlite:store.db"])
 async def test_a_malformed_sqlite_url_is_refused(url: str, anyio_backend: str) -> None:
     with pytest.raises(ValueError, match="sqlite:///"):
         await open_store(url)

@@ -123,9 +123,7 @@ class Store(Protocol):
         """Forget a request (consent denied)."""
         ...
 
-    async def take_auth_request_by_state(
-        self, upstream_state_hash: str, now: float
-    ) -> AuthRequestRecord | None:
+    async def take_auth_request_by_state(self, upstream_state_hash: str, now: float) -> AuthRequestRecord | None:
         """Atomically delete and return the live APPROVED request with this upstream state, or None."""
         ...
 
@@ -153,9 +151,7 @@ class Store(Protocol):
         """Return an issued token by hash, including expired and rotated ones."""
         ...
 
-    async def rotate_refresh_token(
-        self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float
-    ) -> RotateOutcome:
+    async def rotate_refresh_token(self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float) -> RotateOutcome:
         """Atomically retire a live refresh token and store its successors.
 
         ROTATED for exactly one of any racing callers. Presenting an already-rotated token is reuse:

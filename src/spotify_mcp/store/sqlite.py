@@ -251,9 +251,7 @@ class SqliteStore:
         async with self._session("delete an authorization request", write=True) as db:
             await run(db, "DELETE FROM auth_requests WHERE request_id = ?", (request_id,))
 
-    async def take_auth_request_by_state(
-        self, upstream_state_hash: str, now: float
-    ) -> AuthRequestRecord | None:
+    async def take_auth_request_by_state(self, upstream_state_hash: str, now: float) -> AuthRequestRecord | None:
         """Atomically delete and return the live APPROVED request with this upstream state, or None."""
         async with self._session("take an authorization request", write=True) as db:
             row = await fetch_one(
@@ -283,18 +281,14 @@ class SqliteStore:
     ) -> CodeRedemption:
         """Atomically mark an unused, unexpired code used and store the grant and tokens it yields."""
         async with self._session("redeem an authorization code", write=True) as db:
-            row = await fetch_one(
-                db, "SELECT expires_at, grant_id FROM auth_codes WHERE code_hash = ?", (code_hash,)
-            )
+            row = await fetch_one(db, "SELECT expires_at, grant_id FROM auth_codes WHERE code_hash = ?", (code_hash,))
             if row is None:
                 return CodeRedemption(RedeemOutcome.UNKNOWN)
             if row["expires_at"] <= now:
                 return CodeRedemption(RedeemOutcome.EXPIRED)
             if row["grant_id"] is not None:
                 return CodeRedemption(RedeemOutcome.REPLAYED, first_grant_id=row["grant_id"])
-            await run(
-                db, "UPDATE auth_codes SET grant_id = ? WHERE code_hash = ?", (grant.grant_id, code_hash)
-            )
+            await run(db, "UPDATE auth_codes SET grant_id = ? WHERE code_hash = ?", (grant.grant_id, code_hash))
             await insert(db, "grants", grant_params(grant))
             for token in tokens:
                 await insert(db, "tokens", token_params(token))
@@ -307,9 +301,7 @@ class SqliteStore:
             row = await fetch_one(db, "SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
         return None if row is None else token_from_row(row)
 
-    async def rotate_refresh_token(
-        self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float
-    ) -> RotateOutcome:
+    async def rotate_refresh_token(self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float) -> RotateOutcome:
         """Atomically retire a live refresh token and store its successors; revoke the grant on reuse."""
         async with self._session("rotate a refresh token", write=True) as db:
             row = await fetch_one(
@@ -408,7 +400,5 @@ class SqliteStore:
         async with self._session("sweep expired rows", write=True) as db:
             removed = await run(db, "DELETE FROM auth_requests WHERE expires_at <= ?", (now,))
             removed += await run(db, "DELETE FROM auth_codes WHERE expires_at <= ?", (now,))
-            removed += await run(
-                db, "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
-            )
+            removed += await run(db, "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
         return removed

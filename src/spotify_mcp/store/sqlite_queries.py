@@ -256,16 +256,12 @@ def describe(exc: sqlite3.Error) -> str:
     return f"{name}: {exc}"
 
 
-async def fetch_all(
-    db: aiosqlite.Connection, sql: str, params: Sequence[Any] | Params = ()
-) -> list[sqlite3.Row]:
+async def fetch_all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] | Params = ()) -> list[sqlite3.Row]:
     """Run a query and fetch every row in one trip to the connection's thread."""
     return list(await db.execute_fetchall(sql, params))
 
 
-async def fetch_one(
-    db: aiosqlite.Connection, sql: str, params: Sequence[Any] | Params = ()
-) -> sqlite3.Row | None:
+async def fetch_one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] | Params = ()) -> sqlite3.Row | None:
     """Run a query expected to match at most one row."""
     rows = await fetch_all(db, sql, params)
     return rows[0] if rows else None
@@ -284,9 +280,7 @@ async def insert(db: aiosqlite.Connection, table: str, params: Params) -> None:
 
 async def read_version(db: aiosqlite.Connection) -> int:
     """Read the applied schema version, 0 when the database has none."""
-    meta = await fetch_one(
-        db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    )
+    meta = await fetch_one(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
     if meta is None:
         return 0
     row = await fetch_one(db, "SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations")
