@@ -163,20 +163,24 @@ class Harness:
     async def tokens(self, client_id: str, **extra: Any) -> dict[str, Any]:
         """Run the whole flow for a public client and return the token response."""
         query, verifier = await self.authorize(client_id, **extra)
-        response = await self.http.post(
-            f"{PUBLIC}/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": query["code"][0],
-                "redirect_uri": CLIENT_REDIRECT,
-                "code_verifier": verifier,
-                "client_id": client_id,
-                "resource": f"{PUBLIC}/mcp",
-            },
-        )
+        form = code_form(query["code"][0], verifier, client_id, resource=f"{PUBLIC}/mcp")
+        response = await self.http.post(f"{PUBLIC}/token", data=form)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result
+
+
+def code_form(code: str, verifier: str, client_id: str | None = None, **extra: str) -> dict[str, str]:
+    """The form of an authorization_code token request."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CLIENT_REDIRECT,
+        "code_verifier": verifier,
+    }
+    if client_id is not None:
+        form["client_id"] = client_id
+    return {**form, **extra}
 
 
 @asynccontextmanager

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from spotify_mcp.clock import ManualClock
-from tests.support import CLIENT_REDIRECT, PUBLIC, Harness
+from tests.support import CLIENT_REDIRECT, PUBLIC, Harness, code_form
 
 pytestmark = pytest.mark.anyio
 
@@ -91,32 +91,14 @@ async def test_an_expired_code_is_refused(h: Harness, clock: ManualClock) -> Non
     client = await h.register()
     query, verifier = await h.authorize(client["client_id"])
     clock.advance(301)
-    response = await h.http.post(
-        f"{PUBLIC}/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": CLIENT_REDIRECT,
-            "code_verifier": verifier,
-            "client_id": client["client_id"],
-        },
-    )
+    response = await h.http.post(f"{PUBLIC}/token", data=code_form(query["code"][0], verifier, client["client_id"]))
     assert response.json()["error"] == "invalid_grant"
 
 
 async def test_another_clients_code_is_refused(h: Harness) -> None:
     victim, attacker = await h.register(), await h.register()
     query, verifier = await h.authorize(victim["client_id"])
-    response = await h.http.post(
-        f"{PUBLIC}/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": CLIENT_REDIRECT,
-            "code_verifier": verifier,
-            "client_id": attacker["client_id"],
-        },
-    )
+    response = await h.http.post(f"{PUBLIC}/token", data=code_form(query["code"][0], verifier, attacker["client_id"]))
     assert response.json()["error"] == "invalid_grant"
 
 
