@@ -159,6 +159,6 @@ if __name__ == "__main__":
         logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     print(json.dumps(anyio.run(main, args.seconds, args.concurrency), indent=2))
