@@ -38,26 +38,16 @@ from spotify_mcp.store.records import (
 from spotify_mcp.store.sqlite_queries import (
     CAS_CREDENTIALS_SQL,
     PUT_CREDENTIALS_SQL,
-    auth_request_from_row,
-    auth_request_params,
-    client_from_row,
-    client_params,
-    code_from_row,
-    code_params,
-    credentials_from_row,
-    credentials_params,
     delete_grant,
     describe,
     fetch_all,
     fetch_one,
-    grant_from_row,
-    grant_params,
+    from_row,
     insert,
     read_version,
     rollback,
     run,
-    token_from_row,
-    token_params,
+    to_params,
 )
 from spotify_mcp.store.sqlite_schema import CURRENT_VERSION, META_TABLE_SQL, MIGRATIONS, split_statements
 
@@ -177,19 +167,19 @@ class SqliteStore:
     async def add_client(self, client: ClientRecord) -> None:
         """Insert a newly registered client."""
         async with self._session("add a client", write=True) as db:
-            await insert(db, "clients", client_params(client))
+            await insert(db, "clients", to_params(client))
 
     async def get_client(self, client_id: str) -> ClientRecord | None:
         """Return a registered client, or None."""
         async with self._session("read a client", write=False) as db:
             row = await fetch_one(db, "SELECT * FROM clients WHERE client_id = ?", (client_id,))
-        return None if row is None else client_from_row(row)
+        return None if row is None else from_row(ClientRecord, row)
 
     async def list_clients(self) -> list[ClientRecord]:
         """Return every registered client, oldest first."""
         async with self._session("list clients", write=False) as db:
             rows = await fetch_all(db, "SELECT * FROM clients ORDER BY created_at, rowid")
-        return [client_from_row(row) for row in rows]
+        return [from_row(ClientRecord, row) for row in rows]
 
     async def touch_client(self, client_id: str, at: float) -> None:
         """Record that a client was used."""
@@ -207,7 +197,7 @@ class SqliteStore:
     async def add_auth_request(self, request: AuthRequestRecord) -> None:
         """Insert a PENDING_CONSENT request."""
         async with self._session("add an authorization request", write=True) as db:
-            await insert(db, "auth_requests", auth_request_params(request))
+            await insert(db, "auth_requests", to_params(request))
 
     async def get_auth_request(self, request_id: str, now: float) -> AuthRequestRecord | None:
         """Return a live (unexpired) request, or None."""
@@ -215,7 +205,7 @@ class SqliteStore:
             row = await fetch_one(
                 db, "SELECT * FROM auth_requests WHERE request_id = ? AND expires_at > ?", (request_id, now)
             )
-        return None if row is None else auth_request_from_row(row)
+        return None if row is None else from_row(AuthRequestRecord, row)
 
     async def approve_auth_request(
         self,
@@ -262,19 +252,19 @@ class SqliteStore:
             if row is None:
                 return None
             await run(db, "DELETE FROM auth_requests WHERE request_id = ?", (row["request_id"],))
-        return auth_request_from_row(row)
+        return from_row(AuthRequestRecord, row)
 
     # -- authorization codes -----------------------------------------------------------------------
     async def add_code(self, code: AuthCodeRecord) -> None:
         """Insert a freshly minted authorization code."""
         async with self._session("add an authorization code", write=True) as db:
-            await insert(db, "auth_codes", code_params(code))
+            await insert(db, "auth_codes", to_params(code))
 
     async def get_code(self, code_hash: str) -> AuthCodeRecord | None:
         """Return a code whether or not it was redeemed or expired (the caller decides)."""
         async with self._session("read an authorization code", write=False) as db:
             row = await fetch_one(db, "SELECT * FROM auth_codes WHERE code_hash = ?", (code_hash,))
-        return None if row is None else code_from_row(row)
+        return None if row is None else from_row(AuthCodeRecord, row)
 
     async def redeem_code(
         self, code_hash: str, grant: GrantRecord, tokens: Sequence[TokenRecord], now: float
@@ -289,9 +279,9 @@ class SqliteStore:
             if row["grant_id"] is not None:
                 return CodeRedemption(RedeemOutcome.REPLAYED, first_grant_id=row["grant_id"])
             await run(db, "UPDATE auth_codes SET grant_id = ? WHERE code_hash = ?", (grant.grant_id, code_hash))
-            await insert(db, "grants", grant_params(grant))
+            await insert(db, "grants", to_params(grant))
             for token in tokens:
-                await insert(db, "tokens", token_params(token))
+                await insert(db, "tokens", to_params(token))
             return CodeRedemption(RedeemOutcome.REDEEMED)
 
     # -- grants and tokens -------------------------------------------------------------------------
@@ -299,7 +289,7 @@ class SqliteStore:
         """Return an issued token by hash, including expired and rotated ones."""
         async with self._session("read a token", write=False) as db:
             row = await fetch_one(db, "SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
-        return None if row is None else token_from_row(row)
+        return None if row is None else from_row(TokenRecord, row)
 
     async def rotate_refresh_token(self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float) -> RotateOutcome:
         """Atomically retire a live refresh token and store its successors; revoke the grant on reuse."""
@@ -317,14 +307,14 @@ class SqliteStore:
                 return RotateOutcome.REUSED
             await run(db, "UPDATE tokens SET rotated = 1 WHERE token_hash = ?", (old_hash,))
             for token in new_tokens:
-                await insert(db, "tokens", token_params(token))
+                await insert(db, "tokens", to_params(token))
             return RotateOutcome.ROTATED
 
     async def get_grant(self, grant_id: str) -> GrantRecord | None:
         """Return a live grant, or None."""
         async with self._session("read a grant", write=False) as db:
             row = await fetch_one(db, "SELECT * FROM grants WHERE grant_id = ?", (grant_id,))
-        return None if row is None else grant_from_row(row)
+        return None if row is None else from_row(GrantRecord, row)
 
     async def list_grants(self, user_id: str | None = None) -> list[GrantRecord]:
         """Return live grants, all or one user's, oldest first."""
@@ -335,7 +325,7 @@ class SqliteStore:
                 rows = await fetch_all(
                     db, "SELECT * FROM grants WHERE user_id = ? ORDER BY created_at, rowid", (user_id,)
                 )
-        return [grant_from_row(row) for row in rows]
+        return [from_row(GrantRecord, row) for row in rows]
 
     async def touch_grant(self, grant_id: str, at: float) -> None:
         """Record that a grant was used."""
@@ -352,19 +342,19 @@ class SqliteStore:
         """Return a user's sealed Spotify tokens, or None."""
         async with self._session("read Spotify credentials", write=False) as db:
             row = await fetch_one(db, "SELECT * FROM spotify_credentials WHERE user_id = ?", (user_id,))
-        return None if row is None else credentials_from_row(row)
+        return None if row is None else from_row(SpotifyCredentials, row)
 
     async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
         """Insert or replace a user's credentials; a replacement's version moves past the old one."""
         async with self._session("store Spotify credentials", write=True) as db:
-            await run(db, PUT_CREDENTIALS_SQL, credentials_params(creds))
+            await run(db, PUT_CREDENTIALS_SQL, to_params(creds))
 
     async def update_spotify_credentials(self, creds: SpotifyCredentials, expected_version: int) -> bool:
         """Compare-and-set: write ``creds`` (whose version must be expected_version + 1) if unchanged."""
         if creds.version != expected_version + 1:
             raise ValueError(f"credentials version {creds.version} is not {expected_version} + 1")
         async with self._session("update Spotify credentials", write=True) as db:
-            params = credentials_params(creds) | {"expected_version": expected_version}
+            params = to_params(creds) | {"expected_version": expected_version}
             return await run(db, CAS_CREDENTIALS_SQL, params) == 1
 
     async def acquire_refresh_lease(self, user_id: str, owner: str, until: float, now: float) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any, TypeVar, get_type_hints
 
 import aiosqlite
 
@@ -14,13 +15,12 @@ from spotify_mcp.store.records import (
     AuthRequestRecord,
     ClientRecord,
     GrantRecord,
-    RequestStatus,
     SpotifyCredentials,
-    TokenKind,
     TokenRecord,
 )
 
 Params = dict[str, Any]
+R = TypeVar("R")
 
 
 def join_scopes(scopes: tuple[str, ...]) -> str:
@@ -40,184 +40,39 @@ def insert_sql(table: str, params: Params) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
 
 
-def client_params(client: ClientRecord) -> Params:
-    """Return the row values of a client."""
-    return {
-        "client_id": client.client_id,
-        "metadata_json": client.metadata_json,
-        "secret_hash": client.secret_hash,
-        "created_at": client.created_at,
-        "last_used_at": client.last_used_at,
-    }
+def _converters(cls: type[Any]) -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]]:
+    """Per field of a record: how to write it to a column and read it back."""
+    converters: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {}
+    for name, hint in get_type_hints(cls).items():
+        if hint == tuple[str, ...]:
+            converters[name] = (join_scopes, split_scopes)
+        elif isinstance(hint, type) and issubclass(hint, StrEnum):
+            converters[name] = (lambda value: value.value, hint)
+        elif hint is bool:
+            converters[name] = (int, bool)
+        else:
+            converters[name] = (_same, _same)
+    return converters
 
 
-def client_from_row(row: sqlite3.Row) -> ClientRecord:
-    """Rebuild a client from its row."""
-    return ClientRecord(
-        client_id=row["client_id"],
-        metadata_json=row["metadata_json"],
-        secret_hash=row["secret_hash"],
-        created_at=row["created_at"],
-        last_used_at=row["last_used_at"],
-    )
+def _same(value: Any) -> Any:
+    return value
 
 
-def auth_request_params(request: AuthRequestRecord) -> Params:
-    """Return the row values of an authorization request."""
-    return {
-        "request_id": request.request_id,
-        "client_id": request.client_id,
-        "redirect_uri": request.redirect_uri,
-        "scopes": join_scopes(request.scopes),
-        "code_challenge": request.code_challenge,
-        "resource": request.resource,
-        "client_state": request.client_state,
-        "created_at": request.created_at,
-        "expires_at": request.expires_at,
-        "status": request.status.value,
-        "upstream_state_hash": request.upstream_state_hash,
-        "upstream_verifier_sealed": request.upstream_verifier_sealed,
-        "binding_hash": request.binding_hash,
-    }
+_CONVERTERS: dict[type[Any], dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]]] = {
+    cls: _converters(cls)
+    for cls in (ClientRecord, AuthRequestRecord, AuthCodeRecord, GrantRecord, TokenRecord, SpotifyCredentials)
+}
 
 
-def auth_request_from_row(row: sqlite3.Row) -> AuthRequestRecord:
-    """Rebuild an authorization request from its row."""
-    return AuthRequestRecord(
-        request_id=row["request_id"],
-        client_id=row["client_id"],
-        redirect_uri=row["redirect_uri"],
-        scopes=split_scopes(row["scopes"]),
-        code_challenge=row["code_challenge"],
-        resource=row["resource"],
-        client_state=row["client_state"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        status=RequestStatus(row["status"]),
-        upstream_state_hash=row["upstream_state_hash"],
-        upstream_verifier_sealed=row["upstream_verifier_sealed"],
-        binding_hash=row["binding_hash"],
-    )
+def to_params(record: Any) -> Params:
+    """Return the row values of a record: one column per field, named like the field."""
+    return {name: write(getattr(record, name)) for name, (write, _) in _CONVERTERS[type(record)].items()}
 
 
-def code_params(code: AuthCodeRecord) -> Params:
-    """Return the row values of an authorization code."""
-    return {
-        "code_hash": code.code_hash,
-        "client_id": code.client_id,
-        "redirect_uri": code.redirect_uri,
-        "scopes": join_scopes(code.scopes),
-        "code_challenge": code.code_challenge,
-        "resource": code.resource,
-        "user_id": code.user_id,
-        "created_at": code.created_at,
-        "expires_at": code.expires_at,
-        "grant_id": code.grant_id,
-    }
-
-
-def code_from_row(row: sqlite3.Row) -> AuthCodeRecord:
-    """Rebuild an authorization code from its row."""
-    return AuthCodeRecord(
-        code_hash=row["code_hash"],
-        client_id=row["client_id"],
-        redirect_uri=row["redirect_uri"],
-        scopes=split_scopes(row["scopes"]),
-        code_challenge=row["code_challenge"],
-        resource=row["resource"],
-        user_id=row["user_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        grant_id=row["grant_id"],
-    )
-
-
-def grant_params(grant: GrantRecord) -> Params:
-    """Return the row values of a grant."""
-    return {
-        "grant_id": grant.grant_id,
-        "client_id": grant.client_id,
-        "user_id": grant.user_id,
-        "scopes": join_scopes(grant.scopes),
-        "resource": grant.resource,
-        "created_at": grant.created_at,
-        "last_used_at": grant.last_used_at,
-    }
-
-
-def grant_from_row(row: sqlite3.Row) -> GrantRecord:
-    """Rebuild a grant from its row."""
-    return GrantRecord(
-        grant_id=row["grant_id"],
-        client_id=row["client_id"],
-        user_id=row["user_id"],
-        scopes=split_scopes(row["scopes"]),
-        resource=row["resource"],
-        created_at=row["created_at"],
-        last_used_at=row["last_used_at"],
-    )
-
-
-def token_params(token: TokenRecord) -> Params:
-    """Return the row values of an issued token."""
-    return {
-        "token_hash": token.token_hash,
-        "kind": token.kind.value,
-        "grant_id": token.grant_id,
-        "client_id": token.client_id,
-        "user_id": token.user_id,
-        "scopes": join_scopes(token.scopes),
-        "resource": token.resource,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "rotated": int(token.rotated),
-    }
-
-
-def token_from_row(row: sqlite3.Row) -> TokenRecord:
-    """Rebuild an issued token from its row."""
-    return TokenRecord(
-        token_hash=row["token_hash"],
-        kind=TokenKind(row["kind"]),
-        grant_id=row["grant_id"],
-        client_id=row["client_id"],
-        user_id=row["user_id"],
-        scopes=split_scopes(row["scopes"]),
-        resource=row["resource"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        rotated=bool(row["rotated"]),
-    )
-
-
-def credentials_params(creds: SpotifyCredentials) -> Params:
-    """Return the row values of a user's Spotify credentials (lease columns excluded)."""
-    return {
-        "user_id": creds.user_id,
-        "display_name": creds.display_name,
-        "access_token_sealed": creds.access_token_sealed,
-        "refresh_token_sealed": creds.refresh_token_sealed,
-        "expires_at": creds.expires_at,
-        "scopes": join_scopes(creds.scopes),
-        "authorized_at": creds.authorized_at,
-        "updated_at": creds.updated_at,
-        "version": creds.version,
-    }
-
-
-def credentials_from_row(row: sqlite3.Row) -> SpotifyCredentials:
-    """Rebuild a user's Spotify credentials from their row."""
-    return SpotifyCredentials(
-        user_id=row["user_id"],
-        display_name=row["display_name"],
-        access_token_sealed=row["access_token_sealed"],
-        refresh_token_sealed=row["refresh_token_sealed"],
-        expires_at=row["expires_at"],
-        scopes=split_scopes(row["scopes"]),
-        authorized_at=row["authorized_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
+def from_row(cls: type[R], row: sqlite3.Row) -> R:
+    """Rebuild a record of type ``cls`` from its row."""
+    return cls(**{name: read(row[name]) for name, (_, read) in _CONVERTERS[cls].items()})
 
 
 PUT_CREDENTIALS_SQL = """
