@@ -30,22 +30,9 @@ SPOTIFY_SCOPES: tuple[str, ...] = (
     "ugc-image-upload",
 )
 
-DEFAULT_SCOPES: tuple[str, ...] = (
-    "user-read-private",
-    "user-read-playback-state",
-    "user-modify-playback-state",
-    "user-read-currently-playing",
-    "user-read-recently-played",
-    "user-top-read",
-    "user-library-read",
-    "user-library-modify",
-    "user-follow-read",
-    "user-follow-modify",
-    "playlist-read-private",
-    "playlist-read-collaborative",
-    "playlist-modify-public",
-    "playlist-modify-private",
-)
+_NOT_USED_BY_THE_TOOLS = frozenset({"user-read-email", "user-read-playback-position", "ugc-image-upload"})
+
+DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SPOTIFY_SCOPES if s not in _NOT_USED_BY_THE_TOOLS)
 
 DESCRIPTIONS: dict[str, str] = {
     "user-read-private": "See your Spotify profile",
