@@ -34,6 +34,7 @@ from spotify_mcp.oauth.token import TokenEndpoint
 from spotify_mcp.oauth.tokens import TokenService
 from spotify_mcp.server.bearer import BearerAuth
 from spotify_mcp.server.mcp_server import build_mcp_server
+from spotify_mcp.server.step_up import ScopeStepUp
 from spotify_mcp.server.transports import sse, streamable_http
 from spotify_mcp.services import Runtime, Services
 from spotify_mcp.settings import Settings
@@ -64,9 +65,9 @@ def create_app(
     sse_app = sse(server, settings)
 
     def bearer(app: ASGIApp) -> ASGIApp:
-        return BearerAuth(
-            app, runtime, resource_metadata=resource_metadata_url(settings), scopes=" ".join(settings.scopes)
-        )
+        metadata_url = resource_metadata_url(settings)
+        stepped = ScopeStepUp(app, server.required_scopes, resource_metadata=metadata_url)
+        return BearerAuth(stepped, runtime, resource_metadata=metadata_url, scopes=" ".join(settings.scopes))
 
     def endpoint(handler: object, methods: list[str], *, cors: bool = False) -> ASGIApp:
         app = request_response(handler)  # type: ignore[arg-type]

@@ -103,7 +103,7 @@ async def check_tools(client: Client) -> None:
     found = await client.call_tool("searchTracks", {"query": "a", "limit": 12})
     assert not found.is_error, found
     assert found.structured_content is not None
-    assert len(found.structured_content["tracks"]) >= 1
+    assert len(found.structured_content["items"]) >= 1
 
 
 async def refresh_then_revoke(server: Live, storage: MemoryStorage) -> None:

@@ -44,7 +44,7 @@ async def test_search_pages_internally_within_spotifys_limit_of_ten(h: Harness) 
     assert result.structured_content is not None
     searches = [path for method, path in h.world.api_calls if path == "/v1/search"]
     assert len(searches) == 2
-    assert len(result.structured_content["tracks"]) == 15
+    assert len(result.structured_content["items"]) == 15
     assert result.structured_content["next_offset"] == 15
 
 
@@ -75,11 +75,3 @@ async def test_a_spotify_token_is_never_accepted_as_a_bearer(h: Harness) -> None
     response = await h.http.post(f"{PUBLIC}/mcp", json={}, headers={"Authorization": f"Bearer {spotify_token}"})
     assert response.status_code == 401
     assert EMULATOR
-
-
-async def test_a_narrowed_grant_cannot_use_a_tool_outside_it(h: Harness) -> None:
-    tokens = await h.tokens((await h.register())["client_id"], scope="user-top-read")
-    async with mcp_client(h, tokens["access_token"]) as client:
-        result = await client.call_tool("getCurrentUserProfile", {})
-    assert result.is_error
-    assert "user-read-private" in str(result.content[0])

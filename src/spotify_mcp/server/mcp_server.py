@@ -1,30 +1,117 @@
-"""The MCPServer: its identity, its guidance for the model, and its tools."""
+"""The MCPServer: its identity, its guidance for the model, its tools, resources and prompts.
+
+``SpotifyMCP`` adds two things the SDK leaves to the application: each tool's Spotify scopes are checked
+before the tool runs, and per-user resources are rendered with the reading request's own credentials.
+"""
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+from collections.abc import Iterable
+from typing import Any
+
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import AnyUrl
 
 from spotify_mcp.services import Runtime
-from spotify_mcp.tools.core import register_core_tools
+from spotify_mcp.tools.catalog import register_catalog_tools
+from spotify_mcp.tools.context import caller
+from spotify_mcp.tools.kit import ToolKit
+from spotify_mcp.tools.library import register_library_tools
+from spotify_mcp.tools.playback import register_playback_tools
+from spotify_mcp.tools.player import register_player_tools
+from spotify_mcp.tools.playlists import register_playlist_tools
+from spotify_mcp.tools.profile import register_profile_tools
+from spotify_mcp.tools.prompts import register_prompts
+from spotify_mcp.tools.resources import UserResource, user_resources
+from spotify_mcp.tools.search import register_search_tools
 
 INSTRUCTIONS = """\
 Tools for the signed-in user's Spotify account.
-- searchTracks finds tracks and returns their Spotify URIs (spotify:track:...); tools that play, queue or
-  add to playlists take those URIs.
-- getCurrentUserProfile tells whose account this is.
-- Results are paged: when next_offset is not null, call again with offset=next_offset for more.
-- When a tool reports that Spotify access has ended, ask the user to reconnect this server.
+- Find things first: searchTracks, searchAlbums, searchArtists and searchPlaylists return Spotify URIs
+  (spotify:track:..., spotify:album:...). Play, queue, library and playlist tools take those URIs (IDs and
+  open.spotify.com links work too).
+- Playing: startPlayback plays tracks (uris) or an album/playlist/artist (contextUri); addToQueue queues a
+  track; pausePlayback, resumePlayback, skipToNext, skipToPrevious, seekToPosition, setVolume, setShuffle
+  and setRepeat control what plays. Playback control needs Spotify Premium.
+- Devices: commands act on the active device. If a tool says no device is active, call getAvailableDevices
+  and retry with deviceId (or transferPlayback); if there are no devices, ask the user to open Spotify.
+- Playlists: getUserPlaylists lists them; getPlaylistTracks reads one; createPlaylist then
+  addTracksToPlaylist builds one; removeTracksFromPlaylist, reorderPlaylistTracks and updatePlaylistDetails
+  edit one the user owns.
+- Listings are paged: when next_offset (or next_cursor) is not null, call again with it for more.
+- When a tool says Spotify access has ended, ask the user to reconnect this server.
 """
 
 
-def build_mcp_server(runtime: Runtime) -> MCPServer:
-    """Create the MCPServer with every tool registered in a fixed order."""
-    server = MCPServer(
+class SpotifyMCP(MCPServer):
+    """MCPServer with per-tool scope checks and per-user resources."""
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kit = ToolKit(self, runtime)
+        self._user_resources: dict[str, UserResource] = {}
+
+    @property
+    def tool_scopes(self) -> dict[str, tuple[str, ...]]:
+        """The Spotify scopes each tool needs, by tool name."""
+        return self.kit.scopes
+
+    def required_scopes(self, method: str, params: Any) -> tuple[str, ...]:
+        """The Spotify scopes a JSON-RPC request needs: a tool's, or a per-user resource's."""
+        if not isinstance(params, dict):
+            return ()
+        if method == "tools/call" and isinstance(params.get("name"), str):
+            return self.kit.scopes.get(params["name"], ())
+        if method == "resources/read" and isinstance(params.get("uri"), str):
+            resource = self._user_resources.get(params["uri"])
+            return resource.scopes if resource is not None else ()
+        return ()
+
+    def add_user_resource(self, resource: UserResource) -> None:
+        """List a per-user resource and render it per request."""
+        self._user_resources[resource.uri] = resource
+        self.add_resource(resource)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Refuse a tool whose scopes the caller's grant lacks; otherwise run it."""
+        if context is not None and name in self.kit.scopes:
+            caller(context, self.kit.scopes[name])
+        return await super().call_tool(name, arguments, context)
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        """Render per-user resources with the request's credentials; others as the SDK does."""
+        resource = self._user_resources.get(str(uri))
+        if resource is None or context is None:
+            return await super().read_resource(uri, context)
+        content = await resource.read_for(self.kit, context)
+        return [ReadResourceContents(content=content, mime_type=resource.mime_type)]
+
+
+def build_mcp_server(runtime: Runtime) -> SpotifyMCP:
+    """Create the server with every tool, resource and prompt registered in a fixed order."""
+    server = SpotifyMCP(
+        runtime,
         name="spotify-mcp",
         title="Spotify",
-        description="Search, playback, playlists and listening history of your Spotify account.",
+        description="Search, playback, playlists, library and listening history of your Spotify account.",
         instructions=INSTRUCTIONS,
-        version="0.1.0",
+        version="0.2.0",
     )
-    register_core_tools(server, runtime)
+    kit = server.kit
+    register_search_tools(kit)
+    register_profile_tools(kit)
+    register_player_tools(kit)
+    register_playback_tools(kit)
+    register_playlist_tools(kit)
+    register_library_tools(kit)
+    register_catalog_tools(kit)
+    for resource in user_resources():
+        server.add_user_resource(resource)
+    register_prompts(server)
     return server

@@ -1,14 +1,18 @@
-"""Compact result models: what a model needs of Spotify's objects, not their raw payloads."""
+"""Compact result models: what a model needs of Spotify's objects, not their raw payloads.
+
+Each model renders a short text ``line()`` (items) or ``text()`` (results); tools return both that text
+and the structured form.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
 
 class Track(BaseModel):
-    """A track, compactly."""
+    """A track, compactly; ``added_at``/``played_at`` are set where the listing has them."""
 
     id: str
     uri: str
@@ -19,6 +23,93 @@ class Track(BaseModel):
     duration_ms: int
     explicit: bool = False
     url: str | None = None
+    added_at: str | None = None
+    played_at: str | None = None
+
+    def line(self) -> str:
+        """One line for a text listing."""
+        parts = [f"{self.name} — {', '.join(self.artists) or 'unknown artist'}"]
+        if self.album:
+            parts.append(self.album)
+        parts.append(self.duration)
+        if self.played_at:
+            parts.append(f"played {self.played_at}")
+        parts.append(self.uri)
+        return " · ".join(parts)
+
+
+class Artist(BaseModel):
+    """An artist, compactly."""
+
+    id: str
+    uri: str
+    name: str
+    genres: list[str] = Field(default_factory=list)
+    followers: int | None = None
+    url: str | None = None
+
+    def line(self) -> str:
+        """One line for a text listing."""
+        genres = f" ({', '.join(self.genres[:3])})" if self.genres else ""
+        return f"{self.name}{genres} · {self.uri}"
+
+
+class Album(BaseModel):
+    """An album, compactly."""
+
+    id: str
+    uri: str
+    name: str
+    artists: list[str]
+    album_type: str | None = None
+    release_date: str | None = None
+    total_tracks: int | None = None
+    url: str | None = None
+    added_at: str | None = None
+
+    def line(self) -> str:
+        """One line for a text listing."""
+        year = f" ({self.release_date[:4]})" if self.release_date else ""
+        count = f" · {self.total_tracks} tracks" if self.total_tracks is not None else ""
+        return f"{self.name} — {', '.join(self.artists)}{year}{count} · {self.uri}"
+
+
+class Playlist(BaseModel):
+    """A playlist, compactly."""
+
+    id: str
+    uri: str
+    name: str
+    owner: str | None = None
+    owner_id: str | None = None
+    description: str | None = None
+    public: bool | None = None
+    collaborative: bool = False
+    tracks: int | None = Field(default=None, description="number of items")
+    url: str | None = None
+
+    def line(self) -> str:
+        """One line for a text listing."""
+        owner = f" by {self.owner}" if self.owner else ""
+        count = f" · {self.tracks} items" if self.tracks is not None else ""
+        return f"{self.name}{owner}{count} · {self.uri}"
+
+
+class Device(BaseModel):
+    """A Spotify Connect device."""
+
+    id: str | None
+    name: str
+    type: str
+    is_active: bool
+    volume_percent: int | None = None
+    supports_volume: bool = True
+
+    def line(self) -> str:
+        """One line for a text listing."""
+        active = " (active)" if self.is_active else ""
+        volume = f" · volume {self.volume_percent}%" if self.volume_percent is not None else ""
+        return f"{self.name} [{self.type}]{active}{volume} · device_id {self.id}"
 
 
 class UserProfile(BaseModel):
@@ -29,6 +120,48 @@ class UserProfile(BaseModel):
     uri: str
     url: str | None = None
     image_url: str | None = None
+    product: str | None = Field(default=None, description="premium, free or open")
+    country: str | None = None
+
+    def text(self) -> str:
+        """A short rendering."""
+        plan = f" · Spotify {self.product.capitalize()}" if self.product else ""
+        return f"{self.display_name or self.id} ({self.uri}){plan}"
+
+
+Item = TypeVar("Item", Track, Artist, Album, Playlist, Device)
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a listing; ``next_offset`` says how to get the next one."""
+
+    title: str
+    items: list[Item]
+    total: int | None = None
+    offset: int = 0
+    next_offset: int | None = Field(default=None, description="pass as offset to get the next page; null at the end")
+
+    def text(self) -> str:
+        """The title, one numbered line per item, and how to get more."""
+        if not self.items:
+            return f"{self.title}: none."
+        count = f"{len(self.items)} of {self.total}" if self.total is not None else str(len(self.items))
+        lines = [f"{self.title} ({count}):"]
+        lines += [f"{self.offset + n}. {item.line()}" for n, item in enumerate(self.items, start=1)]
+        if self.next_offset is not None:
+            lines.append(f"More: call again with offset={self.next_offset}.")
+        return "\n".join(lines)
+
+
+class Done(BaseModel):
+    """The outcome of a command."""
+
+    message: str
+    snapshot_id: str | None = Field(default=None, description="the playlist version after a change")
+
+    def text(self) -> str:
+        """The message."""
+        return self.message
 
 
 def duration(ms: int) -> str:
@@ -39,20 +172,86 @@ def duration(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _url(raw: dict[str, Any]) -> str | None:
+    urls = raw.get("external_urls")
+    return urls.get("spotify") if isinstance(urls, dict) else None
+
+
+def _names(raw: Any) -> list[str]:
+    return [str(a.get("name", "")) for a in raw or [] if isinstance(a, dict)]
+
+
 def track(raw: dict[str, Any]) -> Track:
     """Compact a Spotify TrackObject."""
     album = raw.get("album") or {}
     ms = int(raw.get("duration_ms") or 0)
     return Track(
-        id=str(raw.get("id", "")),
-        uri=str(raw.get("uri", "")),
-        name=str(raw.get("name", "")),
-        artists=[str(a.get("name", "")) for a in raw.get("artists") or [] if isinstance(a, dict)],
+        id=str(raw.get("id") or ""),
+        uri=str(raw.get("uri") or ""),
+        name=str(raw.get("name") or ""),
+        artists=_names(raw.get("artists")),
         album=album.get("name") if isinstance(album, dict) else None,
         duration=duration(ms),
         duration_ms=ms,
         explicit=bool(raw.get("explicit", False)),
-        url=(raw.get("external_urls") or {}).get("spotify"),
+        url=_url(raw),
+    )
+
+
+def artist(raw: dict[str, Any]) -> Artist:
+    """Compact a Spotify ArtistObject (simplified or full)."""
+    followers = raw.get("followers")
+    return Artist(
+        id=str(raw.get("id") or ""),
+        uri=str(raw.get("uri") or ""),
+        name=str(raw.get("name") or ""),
+        genres=[str(g) for g in raw.get("genres") or []],
+        followers=followers.get("total") if isinstance(followers, dict) else None,
+        url=_url(raw),
+    )
+
+
+def album(raw: dict[str, Any]) -> Album:
+    """Compact a Spotify AlbumObject (simplified or full)."""
+    return Album(
+        id=str(raw.get("id") or ""),
+        uri=str(raw.get("uri") or ""),
+        name=str(raw.get("name") or ""),
+        artists=_names(raw.get("artists")),
+        album_type=raw.get("album_type"),
+        release_date=raw.get("release_date"),
+        total_tracks=raw.get("total_tracks"),
+        url=_url(raw),
+    )
+
+
+def playlist(raw: dict[str, Any]) -> Playlist:
+    """Compact a Spotify PlaylistObject (simplified or full; ``items`` replaced ``tracks`` in 2026)."""
+    owner = raw.get("owner") or {}
+    listing = raw.get("items") if isinstance(raw.get("items"), dict) else raw.get("tracks")
+    return Playlist(
+        id=str(raw.get("id") or ""),
+        uri=str(raw.get("uri") or ""),
+        name=str(raw.get("name") or ""),
+        owner=owner.get("display_name") or owner.get("id") if isinstance(owner, dict) else None,
+        owner_id=owner.get("id") if isinstance(owner, dict) else None,
+        description=raw.get("description") or None,
+        public=raw.get("public"),
+        collaborative=bool(raw.get("collaborative", False)),
+        tracks=listing.get("total") if isinstance(listing, dict) else None,
+        url=_url(raw),
+    )
+
+
+def device(raw: dict[str, Any]) -> Device:
+    """Compact a Spotify DeviceObject."""
+    return Device(
+        id=raw.get("id"),
+        name=str(raw.get("name") or ""),
+        type=str(raw.get("type") or ""),
+        is_active=bool(raw.get("is_active", False)),
+        volume_percent=raw.get("volume_percent"),
+        supports_volume=bool(raw.get("supports_volume", True)),
     )
 
 
@@ -60,9 +259,87 @@ def profile(raw: dict[str, Any]) -> UserProfile:
     """Compact a Spotify PrivateUserObject."""
     images = raw.get("images") or []
     return UserProfile(
-        id=str(raw.get("id", "")),
+        id=str(raw.get("id") or ""),
         display_name=raw.get("display_name"),
-        uri=str(raw.get("uri", "")),
-        url=(raw.get("external_urls") or {}).get("spotify"),
+        uri=str(raw.get("uri") or ""),
+        url=_url(raw),
         image_url=images[0].get("url") if images and isinstance(images[0], dict) else None,
+        product=raw.get("product"),
+        country=raw.get("country"),
+    )
+
+
+class CursorPage(BaseModel, Generic[Item]):
+    """One page of a cursor-paged listing (history, followed artists)."""
+
+    title: str
+    items: list[Item]
+    cursor_param: str = Field(description="the parameter that takes next_cursor")
+    next_cursor: str | None = Field(default=None, description="pass as cursor_param to get the next page")
+
+    def text(self) -> str:
+        """The title, one numbered line per item, and how to get more."""
+        if not self.items:
+            return f"{self.title}: none."
+        lines = [f"{self.title} ({len(self.items)}):"]
+        lines += [f"{n}. {item.line()}" for n, item in enumerate(self.items, start=1)]
+        if self.next_cursor is not None:
+            lines.append(f"More: call again with {self.cursor_param}={self.next_cursor}.")
+        return "\n".join(lines)
+
+
+class Playback(BaseModel):
+    """What is playing, where, and how."""
+
+    is_playing: bool
+    track: Track | None = None
+    progress: str | None = Field(default=None, description="m:ss into the track")
+    progress_ms: int | None = None
+    device: Device | None = None
+    shuffle: bool | None = None
+    repeat: str | None = Field(default=None, description="off, track or context")
+    context_uri: str | None = Field(default=None, description="the album, playlist or artist playing")
+
+    def text(self) -> str:
+        """A short rendering."""
+        if self.track is None and self.device is None:
+            return "Nothing is playing and no device is active."
+        state = "Playing" if self.is_playing else "Paused"
+        what = self.track.line() if self.track else "nothing"
+        where = f" on {self.device.name}" if self.device else ""
+        position = f" at {self.progress}" if self.progress else ""
+        modes = f" (shuffle {'on' if self.shuffle else 'off'}, repeat {self.repeat})" if self.repeat else ""
+        context = f"\nFrom {self.context_uri}" if self.context_uri else ""
+        return f"{state}{where}{position}{modes}: {what}{context}"
+
+
+class Queue(BaseModel):
+    """The track playing now and what follows."""
+
+    currently_playing: Track | None
+    queue: list[Track]
+
+    def text(self) -> str:
+        """A short rendering."""
+        now = self.currently_playing.line() if self.currently_playing else "nothing"
+        lines = [f"Now playing: {now}", f"Up next ({len(self.queue)}):" if self.queue else "Up next: nothing."]
+        lines += [f"{n}. {t.line()}" for n, t in enumerate(self.queue, start=1)]
+        return "\n".join(lines)
+
+
+def playback(raw: dict[str, Any]) -> Playback:
+    """Compact a Spotify CurrentlyPlayingContextObject."""
+    item = raw.get("item")
+    progress = raw.get("progress_ms")
+    context = raw.get("context")
+    raw_device = raw.get("device")
+    return Playback(
+        is_playing=bool(raw.get("is_playing", False)),
+        track=track(item) if isinstance(item, dict) and item.get("type", "track") == "track" else None,
+        progress=duration(progress) if isinstance(progress, int) else None,
+        progress_ms=progress if isinstance(progress, int) else None,
+        device=device(raw_device) if isinstance(raw_device, dict) else None,
+        shuffle=raw.get("shuffle_state"),
+        repeat=raw.get("repeat_state"),
+        context_uri=context.get("uri") if isinstance(context, dict) else None,
     )
