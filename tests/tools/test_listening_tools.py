@@ -42,14 +42,17 @@ async def test_recently_played_pages_backwards_with_the_cursor(call: Call) -> No
 async def test_top_tracks_and_artists_take_the_seed_time_range(call: Call, h: Harness) -> None:
     tracks = data(await call("getTopTracks", limit=5, timeRange="short_term"))
     artists = data(await call("getTopArtists", limit=5))
-    assert tracks["items"] and all(t["uri"].startswith("spotify:track:") for t in tracks["items"])
-    assert artists["items"] and all(a["uri"].startswith("spotify:artist:") for a in artists["items"])
+    assert tracks["items"]
+    assert all(t["uri"].startswith("spotify:track:") for t in tracks["items"])
+    assert artists["items"]
+    assert all(a["uri"].startswith("spotify:artist:") for a in artists["items"])
     assert "last 4 weeks" in tracks["title"]
 
 
 async def test_an_unknown_time_range_is_refused(call: Call) -> None:
     result = await call("getTopTracks", timeRange="forever")
-    assert result.is_error and "timeRange" in text(result)
+    assert result.is_error
+    assert "timeRange" in text(result)
 
 
 async def test_current_playback_says_what_where_and_how(call: Call, clock: ManualClock) -> None:

@@ -45,7 +45,8 @@ async def test_artists_albums_and_playlists_are_searched_by_their_type(call: Cal
     playlists = data(await call("searchPlaylists", query="Jazz", limit=2))["items"]
     assert all(a["uri"].startswith("spotify:artist:") for a in artists)
     assert all(a["uri"].startswith("spotify:album:") for a in albums)
-    assert playlists and all(p["uri"].startswith("spotify:playlist:") for p in playlists)
+    assert playlists
+    assert all(p["uri"].startswith("spotify:playlist:") for p in playlists)
 
 
 async def test_new_releases_use_the_tag_new_album_search(call: Call, h: Harness) -> None:

@@ -68,7 +68,8 @@ async def test_a_tool_inside_the_grant_runs(h: Harness) -> None:
     async with connect(h, token) as client:
         result = await client.call_tool("getTopTracks", {"limit": 2})
         search = await client.call_tool("searchTracks", {"query": "a", "limit": 1})
-    assert not result.is_error and not search.is_error
+    assert not result.is_error
+    assert not search.is_error
 
 
 async def test_a_per_user_resource_outside_the_grant_gets_403_too(h: Harness) -> None:
