@@ -66,8 +66,11 @@ async def test_the_tool_order_is_the_same_every_time(mcp: Client) -> None:
 
 async def test_every_tool_has_a_one_line_description_annotations_and_an_output_schema(mcp: Client) -> None:
     for tool in (await tools(mcp)).values():
-        assert tool.description and "\n" not in tool.description and len(tool.description) <= 160, tool.name
-        assert tool.annotations is not None and tool.annotations.title, tool.name
+        assert tool.description, tool.name
+        assert "\n" not in tool.description, tool.name
+        assert len(tool.description) <= 160, tool.name
+        assert tool.annotations is not None, tool.name
+        assert tool.annotations.title, tool.name
         assert tool.annotations.open_world_hint is True, tool.name
         assert tool.output_schema is not None, tool.name
 
