@@ -5,12 +5,19 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+import anyio
+import anyio.lowlevel
+
 
 class Clock(Protocol):
     """A source of the current Unix time in seconds."""
 
     def now(self) -> float:
         """Return the current Unix time in seconds."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
         ...
 
 
@@ -20,6 +27,10 @@ class SystemClock:
     def now(self) -> float:
         """Return the current Unix time in seconds."""
         return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Really wait."""
+        await anyio.sleep(seconds)
 
 
 class ManualClock:
@@ -35,3 +46,8 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         """Move the clock forward."""
         self._now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds`` at once, letting other tasks run."""
+        self._now += max(seconds, 0.0)
+        await anyio.lowlevel.checkpoint()

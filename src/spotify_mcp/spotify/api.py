@@ -60,7 +60,7 @@ class SpotifyAPI:
         max_in_flight_per_user: int = 4,
         backoff_base: float = 0.25,
         backoff_max: float = 2.0,
-        sleep: Sleep = anyio.sleep,
+        sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
         if max_attempts < 1 or max_in_flight_per_user < 1:
@@ -74,7 +74,7 @@ class SpotifyAPI:
         self._per_user = max_in_flight_per_user
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
-        self._sleep = sleep
+        self._sleep = sleep or clock.sleep
         self._rng = rng or random.Random()
         self._slots: dict[str, _UserSlot] = {}
 
