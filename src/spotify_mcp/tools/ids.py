@@ -14,7 +14,7 @@ from spotify_mcp.tools.context import ToolFailure
 
 KINDS = ("track", "album", "artist", "playlist", "episode", "show", "audiobook", "user")
 _BASE62 = re.compile(r"^[0-9A-Za-z]{22}$")
-_USER = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
+_USER = re.compile(r"^(?=.*[0-9A-Za-z])[0-9A-Za-z._-]{1,64}$")
 _HOSTS = {"open.spotify.com", "play.spotify.com"}
 _INTL = re.compile(r"^intl-[a-z]{2}(?:[-_][A-Za-z]{2})?$")
 
