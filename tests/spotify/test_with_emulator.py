@@ -164,3 +164,28 @@ async def test_a_player_command_without_a_device_reports_spotifys_reason(rig: Ri
     with pytest.raises(SpotifyAPIError) as info:
         await rig.api.request(PREMIUM_USER, "PUT", "/me/player/play")
     assert (info.value.status, info.value.reason) == (404, "NO_ACTIVE_DEVICE")
+
+
+async def test_an_unchanged_resource_is_revalidated_with_its_etag_and_served_from_memory(rig: Rig) -> None:
+    await _login(rig)
+    seen: list[tuple[int, str | None]] = []
+
+    async def record(response: httpx2.Response) -> None:
+        seen.append((response.status_code, response.request.headers.get("if-none-match")))
+
+    rig.http.event_hooks["response"].append(record)
+    first = await rig.api.request(PREMIUM_USER, "GET", "/me/playlists", params={"limit": 5})
+    again = await rig.api.request(PREMIUM_USER, "GET", "/me/playlists", params={"limit": 5})
+    assert (again.status, again.data) == (200, first.data)
+    assert seen[0] == (200, None)
+    assert seen[1][0] == 304
+    assert seen[1][1] == first.headers["etag"]
+
+
+async def test_a_changed_resource_comes_back_whole_with_a_new_etag(rig: Rig) -> None:
+    await _login(rig)
+    first = await rig.api.request(PREMIUM_USER, "GET", "/me/playlists", params={"limit": 5})
+    rig.world.playlist_by_name("Pia's Road Trip").name = "Road Trip 2027"
+    changed = await rig.api.request(PREMIUM_USER, "GET", "/me/playlists", params={"limit": 5})
+    assert changed.headers["etag"] != first.headers["etag"]
+    assert changed.data["items"][0]["name"] == "Road Trip 2027"

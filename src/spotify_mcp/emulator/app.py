@@ -13,6 +13,7 @@ from spotify_mcp.clock import Clock, SystemClock
 from spotify_mcp.emulator import accounts, api
 from spotify_mcp.emulator.api.common import ApiError
 from spotify_mcp.emulator.config import EmulatorConfig
+from spotify_mcp.emulator.etags import ETagMiddleware
 from spotify_mcp.emulator.faults import WorldMiddleware
 from spotify_mcp.emulator.world import World
 
@@ -35,7 +36,7 @@ def create_emulator_app(config: EmulatorConfig, clock: Clock | None = None) -> S
     world = World(clock or SystemClock(), allow_listed_users=config.allow_listed_users)
     app = Starlette(
         routes=[*accounts.routes, Mount("/v1", routes=api.routes)],
-        middleware=[Middleware(WorldMiddleware, world=world)],
+        middleware=[Middleware(WorldMiddleware, world=world), Middleware(ETagMiddleware)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
     app.state.config = config

@@ -11,6 +11,7 @@ from spotify_mcp.emulator.model import (
     Album,
     Artist,
     Device,
+    Library,
     Play,
     Playlist,
     PlaylistEntry,
@@ -178,3 +179,18 @@ def _history(catalog: Catalog, playlists: list[Playlist], created: float, count:
         plays.append(Play(track_id, moment, context))
         moment -= catalog.tracks[track_id].duration_ms + 17_000
     return plays
+
+
+def build_library(catalog: Catalog, created: float) -> dict[str, Library]:
+    """Each user's saved tracks and albums and followed artists, all saved before ``created``."""
+    libraries = {user.id: Library() for user in data.USERS}
+    for user_id, tracks in data.SAVED_TRACKS.items():
+        for i, (album, number) in reversed(list(enumerate(tracks))):
+            libraries[user_id].save("track", catalog.track_at(album, number).id, created - (i + 1) * DAY)
+    for user_id, albums in data.SAVED_ALBUMS.items():
+        for i, key in reversed(list(enumerate(albums))):
+            libraries[user_id].save("album", catalog.album_ids[key], created - (i + 1) * 7 * DAY)
+    for user_id, artists in data.FOLLOWED_ARTISTS.items():
+        for i, key in reversed(list(enumerate(artists))):
+            libraries[user_id].save("artist", catalog.artist_ids[key], created - (i + 1) * 30 * DAY)
+    return libraries

@@ -286,3 +286,31 @@ DEVICES = (
     DeviceSpec(FREE_USER, "Frank's Android", "Smartphone", 80),
     DeviceSpec(UNLISTED_USER, "Nora's Web Player", "Computer", 100),
 )
+
+SAVED_TRACKS: dict[str, tuple[tuple[str, int], ...]] = {
+    PREMIUM_USER: (
+        ("satellites", 2),
+        ("nocturne", 1),
+        ("feathers", 2),
+        ("olive", 3),
+        ("harmattan", 1),
+        ("northern", 1),
+        ("orbit", 1),
+        ("dust", 3),
+    ),
+    FREE_USER: (("orbit", 2), ("olive", 1)),
+    UNLISTED_USER: (("olive", 4),),
+}
+"""Liked Songs as (album key, track number), most recently saved first, one day apart."""
+
+SAVED_ALBUMS: dict[str, tuple[str, ...]] = {
+    PREMIUM_USER: ("nocturne", "harmattan", "satellites"),
+    FREE_USER: ("olive",),
+}
+"""Saved albums by key, most recently saved first, one week apart."""
+
+FOLLOWED_ARTISTS: dict[str, tuple[str, ...]] = {
+    PREMIUM_USER: ("owls", "luna", "kofi"),
+    FREE_USER: ("marta",),
+}
+"""Followed artists by key."""

@@ -107,8 +107,15 @@ class Playlist:
     @property
     def snapshot_id(self) -> str:
         """An opaque id of this version of the playlist."""
-        digest = hashlib.sha256(f"{self.id}:{self.version}".encode()).digest()[:16]
-        return base64.b64encode(self.version.to_bytes(4, "big") + digest).decode()
+        return self._snapshot(self.version)
+
+    def had_snapshot(self, snapshot_id: str) -> bool:
+        """Whether ``snapshot_id`` names this or an earlier version of the playlist."""
+        return any(self._snapshot(version) == snapshot_id for version in range(1, self.version + 1))
+
+    def _snapshot(self, version: int) -> str:
+        digest = hashlib.sha256(f"{self.id}:{version}".encode()).digest()[:16]
+        return base64.b64encode(version.to_bytes(4, "big") + digest).decode()
 
     def can_read_items(self, user_id: str) -> bool:
         """Owner or collaborator: the only users whose apps may read the items (dev mode, 2026)."""
@@ -136,3 +143,26 @@ class Play:
     track_id: str
     played_at_ms: int
     context_uri: str
+
+
+@dataclass
+class Library:
+    """A user's saved items and follows: ``kind`` (``track``, ``album``, ``artist``, ``user``…) → id → saved at."""
+
+    saved: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def save(self, kind: str, id_: str, at: float) -> None:
+        """Save an item; saving it again keeps the first ``added_at``."""
+        self.saved.setdefault(kind, {}).setdefault(id_, at)
+
+    def remove(self, kind: str, id_: str) -> None:
+        """Remove an item if saved."""
+        self.saved.get(kind, {}).pop(id_, None)
+
+    def contains(self, kind: str, id_: str) -> bool:
+        """Whether the item is saved."""
+        return id_ in self.saved.get(kind, {})
+
+    def newest_first(self, kind: str) -> list[tuple[str, float]]:
+        """``(id, added_at)`` of the saved items of ``kind``, most recently saved first."""
+        return sorted(reversed(self.saved.get(kind, {}).items()), key=lambda item: -item[1])

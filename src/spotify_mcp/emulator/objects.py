@@ -77,6 +77,33 @@ class Renderer:
             "artists": [self.simplified_artist(self.world.artists[a]) for a in album.artist_ids],
         }
 
+    def album(self, album: Album, tracks_page: JSON) -> JSON:
+        """An AlbumObject with its first page of tracks (no ``label``, ``popularity`` or ``genres``)."""
+        year = album.release_date.year
+        owner = self.world.artists[album.artist_ids[0]].name
+        return {
+            **self.simplified_album(album),
+            "tracks": tracks_page,
+            "copyrights": [{"text": f"© {year} {owner}", "type": "C"}, {"text": f"℗ {year} {owner}", "type": "P"}],
+            "external_ids": {"upc": album.upc},
+        }
+
+    def simplified_track(self, track: Track) -> JSON:
+        """A SimplifiedTrackObject, as listed in an album."""
+        rendered = {
+            **self._links("track", track.id),
+            "name": track.name,
+            "artists": [self.simplified_artist(self.world.artists[a]) for a in track.artist_ids],
+            "disc_number": track.disc_number,
+            "track_number": track.track_number,
+            "duration_ms": track.duration_ms,
+            "explicit": track.explicit,
+            "is_local": False,
+        }
+        if self.market is not None:
+            rendered["is_playable"] = True
+        return rendered
+
     def track(self, track: Track) -> JSON:
         """A TrackObject (no ``popularity``, ``available_markets``, ``linked_from`` or ``preview_url``)."""
         rendered = {
@@ -125,8 +152,10 @@ class Renderer:
                     "width": None,
                 }
             ]
-        else:
+        elif playlist.entries:
             images = _images(f"playlist:{playlist.id}", (640, 300, 60), host="mosaic.scdn.co")
+        else:
+            images = []
         return {
             **self._links("playlist", playlist.id),
             "collaborative": playlist.collaborative,

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 
 from spotify_mcp.clock import Clock
 from spotify_mcp.emulator import data
-from spotify_mcp.emulator.build import build_catalog, build_social
+from spotify_mcp.emulator.build import build_catalog, build_library, build_social
 from spotify_mcp.emulator.faults import Fault, FaultBody
-from spotify_mcp.emulator.model import Album, Device, Playlist, Track, User
+from spotify_mcp.emulator.model import Album, Artist, Device, Library, Playlist, Track, User
 from spotify_mcp.emulator.playback import Playback
 from spotify_mcp.emulator.tokens import AccessToken, AuthCode, RefreshToken
 
@@ -17,16 +17,18 @@ from spotify_mcp.emulator.tokens import AccessToken, AuthCode, RefreshToken
 class World:
     """Everything the emulated Spotify knows, plus the hooks tests use to observe and disturb it.
 
-    Built-in users: ``premium-user`` (Premium, preselected on the sign-in page, playing music),
-    ``free-user`` (Free, nothing playing) and ``unlisted-user`` (can sign in, but is not on the app's
-    allow-list, so every Web API call answers 403). ``sam-curator`` owns playlists but cannot sign in.
+    Built-in users: ``premium-user`` (Premium, preselected on the sign-in page, playing "Pia's Road Trip"
+    on "Pia's MacBook"; "Pia's iPhone" has no volume control), ``free-user`` (Free, nothing playing) and
+    ``unlisted-user`` (can sign in, but is not on the app's allow-list, so every Web API call answers
+    403). ``sam-curator`` owns playlists but cannot sign in.
 
     Observation: ``token_requests`` counts ``/api/token`` requests per ``grant_type`` (missing → ``""``;
     requests answered by an injected fault never reach it), ``refreshes_by_user`` counts refresh requests
     per user whose refresh token was recognised (even when refused), ``api_calls`` lists ``(method,
     path)`` of every ``/v1`` request, injected faults included. Disturbance: ``expire_access_tokens``,
-    ``revoke_user_consent``, ``fail_next``; the data itself (playlists, devices, ``allow_listed_users``…)
-    may be edited directly.
+    ``revoke_user_consent``, ``fail_next``, ``go_idle`` (no active device); the data itself (playlists,
+    devices, ``playback``, ``library`` of saved and followed items, ``allow_listed_users``…) may be edited
+    directly.
     """
 
     def __init__(self, clock: Clock, *, allow_listed_users: Iterable[str] | None = None) -> None:
@@ -47,6 +49,7 @@ class World:
         self.history = social.history
         self.top_artists = social.top_artists
         self.top_tracks = social.top_tracks
+        self.library: dict[str, Library] = build_library(catalog, created)
         if allow_listed_users is None:
             allow_listed_users = [u.id for u in self.users.values() if u.test_user and u.id != data.UNLISTED_USER]
         self.allow_listed_users: set[str] = set(allow_listed_users)
@@ -75,12 +78,22 @@ class World:
         """The album called ``name`` (for tests)."""
         return next(a for a in self.albums.values() if a.name == name)
 
+    def artist_by_name(self, name: str) -> Artist:
+        """The artist called ``name`` (for tests)."""
+        return next(a for a in self.artists.values() if a.name == name)
+
     def current_playback(self, user_id: str) -> Playback | None:
         """The user's playback state moved on to the clock's now, or None when no device is active."""
         playback = self.playback.get(user_id)
         if playback is not None:
             playback.settle(self.clock.now(), lambda track_id: self.tracks[track_id].duration_ms)
         return playback
+
+    def go_idle(self, user_id: str) -> None:
+        """The user's apps go idle: no active device (``GET /me/player`` 204, commands 404 ``NO_ACTIVE_DEVICE``)."""
+        self.playback.pop(user_id, None)
+        for device in self.devices.get(user_id, []):
+            device.is_active = False
 
     def expire_access_tokens(self, user_id: str | None = None) -> None:
         """Make every access token (or only ``user_id``'s) expired now: the API answers 401 "expired"."""

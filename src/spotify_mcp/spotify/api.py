@@ -7,6 +7,7 @@ import logging
 import math
 import random
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,7 +47,11 @@ class _UserSlot:
 
 
 class SpotifyAPI:
-    """Calls the Web API on behalf of a user, at most ``max_in_flight_per_user`` calls at a time each."""
+    """Calls the Web API on behalf of a user, at most ``max_in_flight_per_user`` calls at a time each.
+
+    GET answers that carry an ``ETag`` are remembered per user (the last ``etag_entries``) and revalidated
+    with ``If-None-Match``; a ``304`` is answered from memory as the 200 it stands for.
+    """
 
     def __init__(
         self,
@@ -62,6 +67,7 @@ class SpotifyAPI:
         backoff_max: float = 2.0,
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
+        etag_entries: int = 256,
     ) -> None:
         if max_attempts < 1 or max_in_flight_per_user < 1:
             raise ValueError("max_attempts and max_in_flight_per_user must be at least 1")
@@ -77,6 +83,8 @@ class SpotifyAPI:
         self._sleep = sleep or clock.sleep
         self._rng = rng or random.Random()
         self._slots: dict[str, _UserSlot] = {}
+        self._etag_entries = etag_entries
+        self._etags: OrderedDict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[str, Any]] = OrderedDict()
 
     async def me_with_token(self, access_token: str) -> dict[str, Any]:
         """Return ``GET /me`` for a raw access token (at login, before anything is stored)."""
@@ -101,7 +109,24 @@ class SpotifyAPI:
         method = method.upper()
         retry = idempotent if idempotent is not None else method in _IDEMPOTENT_METHODS
         token = await self._credentials.access_token(user_id)
-        return await self._call(method, path, token, user_id=user_id, params=params, json=json, retry=retry)
+        key = _cache_key(user_id, path, params) if method == "GET" and self._etag_entries else None
+        cached = self._etags.get(key) if key is not None else None
+        validators = {"If-None-Match": cached[0]} if cached is not None else {}
+        response = await self._call(
+            method, path, token, user_id=user_id, params=params, json=json, retry=retry, headers=validators
+        )
+        if key is None:
+            return response
+        if response.status == 304 and cached is not None:
+            self._etags.move_to_end(key)
+            return SpotifyResponse(status=200, data=cached[1], headers=response.headers)
+        etag = response.headers.get("etag")
+        if response.status == 200 and etag:
+            self._etags[key] = (etag, response.data)
+            self._etags.move_to_end(key)
+            while len(self._etags) > self._etag_entries:
+                self._etags.popitem(last=False)
+        return response
 
     async def _call(
         self,
@@ -113,6 +138,7 @@ class SpotifyAPI:
         params: Mapping[str, str | int] | None,
         json: Any,
         retry: bool,
+        headers: Mapping[str, str] | None = None,
     ) -> SpotifyResponse:
         refreshed = False
         attempt = 1
@@ -124,7 +150,7 @@ class SpotifyAPI:
                         self._base + path,
                         params=dict(params) if params else None,
                         json=json,
-                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})},
                     )
             except httpx2.RequestError as exc:
                 if attempt < self._max_attempts and (retry or isinstance(exc, _NOT_SENT)):
@@ -161,6 +187,8 @@ class SpotifyAPI:
                 raise api_error(response)
             if status >= 400:
                 raise api_error(response)
+            if status == 304:
+                return SpotifyResponse(status=304, data=None, headers=dict(response.headers))
             return SpotifyResponse(status=status, data=_data(response), headers=dict(response.headers))
 
     async def _backoff(self, attempt: int, why: str) -> None:
@@ -190,6 +218,12 @@ class SpotifyAPI:
         """Return how many upstream calls for ``user_id`` hold a slot right now."""
         slot = self._slots.get(user_id)
         return int(slot.limiter.borrowed_tokens) if slot is not None else 0
+
+
+def _cache_key(
+    user_id: str, path: str, params: Mapping[str, str | int] | None
+) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    return user_id, path, tuple(sorted((k, str(v)) for k, v in (params or {}).items()))
 
 
 def check_path(path: str) -> None:

@@ -1,4 +1,4 @@
-"""Reading the player: playback state, currently playing, devices, recently played."""
+"""Reading the player: playback state, currently playing, the queue, devices, recently played."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from spotify_mcp.emulator.playback import Playback
 READ_STATE = "user-read-playback-state"
 READ_CURRENT = "user-read-currently-playing"
 READ_RECENT = "user-read-recently-played"
+QUEUE_LOOKAHEAD = 20
 
 
 def _disallows(playback: Playback) -> dict[str, bool]:
     disallows = {"pausing": True} if not playback.is_playing else {"resuming": True}
-    if playback.index == 0:
+    if not playback.has_previous:
         disallows["skipping_prev"] = True
     return disallows
 
@@ -62,6 +63,17 @@ async def currently_playing(request: Request) -> Response:
     if playback is None:
         return Response(status_code=204)
     return JSONResponse(_state(session, playback))
+
+
+async def queue(request: Request) -> JSONResponse:
+    """``GET /me/player/queue``: the current track and what follows (queued tracks, then the context)."""
+    session = authenticate(request, READ_CURRENT, READ_STATE)
+    world, render = session.world, session.render
+    playback = world.current_playback(session.user.id)
+    if playback is None:
+        return JSONResponse({"currently_playing": None, "queue": []})
+    upcoming = [render.track(world.tracks[t]) for t in playback.upcoming(QUEUE_LOOKAHEAD)]
+    return JSONResponse({"currently_playing": render.track(world.tracks[playback.track_id]), "queue": upcoming})
 
 
 async def devices(request: Request) -> JSONResponse:
@@ -111,6 +123,7 @@ async def recently_played(request: Request) -> JSONResponse:
 routes = [
     Route("/me/player", playback_state, methods=["GET"]),
     Route("/me/player/currently-playing", currently_playing, methods=["GET"]),
+    Route("/me/player/queue", queue, methods=["GET"]),
     Route("/me/player/devices", devices, methods=["GET"]),
     Route("/me/player/recently-played", recently_played, methods=["GET"]),
 ]

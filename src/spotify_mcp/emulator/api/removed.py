@@ -1,4 +1,8 @@
-"""Endpoints Spotify withdrew from development-mode apps (Nov 2024, Feb 2026), answering as it does now."""
+"""Endpoints Spotify withdrew from development-mode apps (Nov 2024, Feb 2026), answering as it does now.
+
+The per-type library writes and checks of before February 2026 are deprecated; for a development-mode Client ID
+created since then they answer 403 like the other withdrawn endpoints.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,24 @@ FORBIDDEN = (
     "/playlists/{playlist_id}/tracks",
 )
 GONE = ("/recommendations", "/recommendations/available-genre-seeds")
+REPLACED_BY_LIBRARY = {
+    **dict.fromkeys(("/me/tracks", "/me/albums", "/me/episodes", "/me/shows", "/me/audiobooks"), ("PUT", "DELETE")),
+    "/me/following": ("PUT", "DELETE"),
+    "/playlists/{playlist_id}/followers": ("PUT", "DELETE"),
+    **dict.fromkeys(
+        (
+            "/me/tracks/contains",
+            "/me/albums/contains",
+            "/me/episodes/contains",
+            "/me/shows/contains",
+            "/me/audiobooks/contains",
+            "/me/following/contains",
+            "/playlists/{playlist_id}/followers/contains",
+        ),
+        ("GET",),
+    ),
+}
+"""The per-type save, follow and contains endpoints that ``/me/library`` replaced (their reads stay)."""
 
 
 async def forbidden(request: Request) -> JSONResponse:
@@ -51,4 +73,5 @@ async def gone(request: Request) -> JSONResponse:
 routes = [
     *(Route(path, forbidden, methods=["GET", "POST", "PUT", "DELETE"]) for path in FORBIDDEN),
     *(Route(path, gone, methods=["GET"]) for path in GONE),
+    *(Route(path, forbidden, methods=list(methods)) for path, methods in REPLACED_BY_LIBRARY.items()),
 ]
