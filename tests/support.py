@@ -21,6 +21,7 @@ from spotify_mcp.clock import Clock, ManualClock
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.emulator import EmulatorConfig, World, create_emulator_app
 from spotify_mcp.settings import Settings
+from tests.emulator.openapi_requests import ConformingTransport
 
 PUBLIC = "http://127.0.0.1:8000"
 EMULATOR = "http://127.0.0.1:9000"
@@ -117,6 +118,7 @@ class Harness:
     clock: Clock
     keys: KeyRing
     http: httpx2.AsyncClient
+    upstream: ConformingTransport
     notes: dict[str, Any] = field(default_factory=dict)
 
     async def register(self, **metadata: Any) -> dict[str, Any]:
@@ -197,10 +199,13 @@ async def harness(tmp_path: Path, *, clock: Clock | None = None, **overrides: An
         ),
         clock=clock,
     )
-    app = create_app(settings, clock=clock, keys=keys, spotify_transport=httpx2.ASGITransport(app=emulator))
+    upstream = ConformingTransport(httpx2.ASGITransport(app=emulator))
+    app = create_app(settings, clock=clock, keys=keys, spotify_transport=upstream)
     mounts = {
         PUBLIC: httpx2.ASGITransport(app=app),
         EMULATOR: httpx2.ASGITransport(app=emulator),
     }
     async with app.router.lifespan_context(app), httpx2.AsyncClient(mounts=mounts) as http:
-        yield Harness(app, emulator, emulator.state.world, settings, clock, keys, http)
+        yield Harness(app, emulator, emulator.state.world, settings, clock, keys, http, upstream)
+    # Every Web API request the server sent in this test must conform to the OpenAPI description.
+    upstream.assert_conforming()

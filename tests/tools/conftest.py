@@ -57,8 +57,8 @@ Call = Callable[..., Awaitable[CallToolResult]]
 def call(mcp: Client) -> Call:
     """Call a tool and return its result (success or error)."""
 
-    async def run(name: str, **arguments: Any) -> CallToolResult:
-        return await mcp.call_tool(name, arguments)
+    async def run(tool: str, /, **arguments: Any) -> CallToolResult:
+        return await mcp.call_tool(tool, arguments)
 
     return run
 
