@@ -22,7 +22,9 @@ from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
 
 def bound_socket() -> socket.socket:
     """A listening socket on a free loopback port (listening before uvicorn starts, so no wait is needed)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then, and without it every
+    # response written in two parts waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
