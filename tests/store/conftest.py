@@ -10,6 +10,9 @@ import pytest
 from spotify_mcp.store.base import Store
 from spotify_mcp.store.sqlite import SqliteStore
 
+from .pg import postgres_store
+from .redis_support import redis_store
+
 StoreFactory = Callable[[Path], Awaitable[Store]]
 """Build an empty, unmigrated store for one test; ``tmp_path`` is that test's private directory."""
 
@@ -23,6 +26,8 @@ async def sqlite_store(tmp_path: Path) -> Store:
 # ``marks=pytest.mark.skipif(...)`` when it needs a server that may be absent).
 STORE_FACTORIES = [
     pytest.param(sqlite_store, id="sqlite"),
+    pytest.param(postgres_store, id="postgres"),
+    pytest.param(redis_store, id="redis"),
 ]
 
 

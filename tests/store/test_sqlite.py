@@ -219,11 +219,9 @@ async def test_a_malformed_sqlite_url_is_refused(url: str, anyio_backend: str) -
         await open_store(url)
 
 
-@pytest.mark.parametrize(
-    "url", ["postgresql://admin:hunter2@db/spotify", "redis://:hunter2@cache:6379/0", "store.db", "mysql://x"]
-)
+@pytest.mark.parametrize("url", ["mysql://admin:hunter2@db/spotify", "store.db", "mongodb://:hunter2@x/0"])
 async def test_an_unknown_scheme_is_refused_without_echoing_the_url(url: str, anyio_backend: str) -> None:
-    with pytest.raises(ValueError, match="later release") as caught:
+    with pytest.raises(ValueError, match="this release supports") as caught:
         await open_store(url)
     assert "hunter2" not in str(caught.value)
 

@@ -7,9 +7,21 @@ from urllib.parse import urlsplit
 import anyio
 
 from spotify_mcp.store.base import SchemaTooNewError, Store, StoreError
+from spotify_mcp.store.postgres import PostgresStore
+from spotify_mcp.store.postgres_target import SCHEMES as POSTGRES_SCHEMES
+from spotify_mcp.store.redis_store import RedisStore
 from spotify_mcp.store.sqlite import SqliteStore
 
-__all__ = ["SchemaTooNewError", "SqliteStore", "Store", "StoreError", "open_store", "sqlite_path_from_url"]
+__all__ = [
+    "PostgresStore",
+    "RedisStore",
+    "SchemaTooNewError",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "open_store",
+    "sqlite_path_from_url",
+]
 
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -28,18 +40,25 @@ def sqlite_path_from_url(url: str) -> str:
 
 
 async def open_store(url: str) -> Store:
-    """Open the store a URL names, creating and migrating its schema as needed."""
+    """Open the store a URL names (by scheme), creating and migrating its schema as needed."""
     scheme = urlsplit(url).scheme.lower()
-    if scheme != "sqlite":
+    store: Store
+    if scheme in POSTGRES_SCHEMES:
+        store = PostgresStore(url)
+    elif scheme in ("redis", "rediss"):
+        store = RedisStore(url)
+    elif scheme == "sqlite":
+        path = sqlite_path_from_url(url)
+        if path != ":memory:":
+            await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
+        store = SqliteStore(path)
+    else:
         # Only the scheme is echoed back: the rest of a database URL may hold a password.
         raise ValueError(
             f"unsupported store URL scheme {scheme + '://' if scheme else '(none)'}: this release supports "
-            "sqlite:///path/to/file.db only (postgresql:// and redis:// come in a later release)"
+            "sqlite:///path/to/file.db, postgresql://user@host:port/database?schema=name (or postgres://) "
+            "and redis[s]://host:port/db?prefix=name"
         )
-    path = sqlite_path_from_url(url)
-    if path != ":memory:":
-        await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    store = SqliteStore(path)
     try:
         await store.migrate()
     except BaseException:
