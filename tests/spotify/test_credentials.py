@@ -312,3 +312,24 @@ async def test_credentials_sealed_by_an_old_key_are_resealed_on_refresh(
     new_only = KeyRing([new_key])
     assert new_only.unseal(creds.refresh_token_sealed, seal_context(USER, "refresh")) == "refresh-0"
     assert new_only.unseal(creds.access_token_sealed, seal_context(USER, "access")) == "access-1"
+
+
+async def test_a_token_rejected_after_another_replica_refreshed_is_replaced_without_a_second_refresh(
+    store: SqliteStore, keys: KeyRing, accounts: SpotifyAccounts, clock: ManualClock, upstream: Upstream
+) -> None:
+    replica_a = CredentialsManager(store, keys, accounts, clock, owner="replica-a")
+    replica_b = CredentialsManager(store, keys, accounts, clock, owner="replica-b")
+    await replica_a.save_login(user_id=USER, display_name=None, tokens=login_tokens())
+    stale = await replica_b.access_token(USER)
+    assert await replica_a.access_token(USER, rejected=stale) == "access-1"
+    assert await replica_b.access_token(USER, rejected=stale) == "access-1"
+    assert upstream.refreshes == 1
+
+
+async def test_the_current_token_rejected_again_is_refreshed_again(
+    credentials: CredentialsManager, upstream: Upstream
+) -> None:
+    await credentials.save_login(user_id=USER, display_name=None, tokens=login_tokens())
+    first = await credentials.access_token(USER, rejected=await credentials.access_token(USER))
+    assert await credentials.access_token(USER, rejected=first) == "access-2"
+    assert upstream.refreshes == 2

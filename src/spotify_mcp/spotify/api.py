@@ -163,7 +163,7 @@ class SpotifyAPI:
             status = response.status_code
             if status == 401 and user_id is not None and not refreshed:
                 refreshed = True
-                token = await self._credentials.access_token(user_id, force_refresh=True)
+                token = await self._credentials.access_token(user_id, rejected=token)
                 continue
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())

@@ -79,9 +79,18 @@ class CredentialsManager:
             )
         )
 
-    async def access_token(self, user_id: str, *, force_refresh: bool = False) -> str:
-        """Return a usable access token for the user; ``force_refresh`` after Spotify rejected one."""
+    async def access_token(self, user_id: str, *, force_refresh: bool = False, rejected: str | None = None) -> str:
+        """Return a usable access token for the user.
+
+        ``rejected`` is a token Spotify just refused: a different, fresh one stored meanwhile (another task or
+        replica refreshed) is returned as is; otherwise the token is refreshed. ``force_refresh`` always does.
+        """
         creds = await self._load(user_id)
+        if rejected is not None:
+            current = self._unseal(creds, _ACCESS)
+            if current != rejected and self._fresh(creds):
+                return current
+            force_refresh = True
         if not force_refresh and self._fresh(creds):
             return self._unseal(creds, _ACCESS)
         seen_version = creds.version
