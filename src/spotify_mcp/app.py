@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
+import anyio
 import httpx2
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,6 +43,7 @@ from spotify_mcp.spotify.accounts import SpotifyAccounts
 from spotify_mcp.spotify.api import SpotifyAPI
 from spotify_mcp.spotify.credentials import CredentialsManager
 from spotify_mcp.store import open_store
+from spotify_mcp.store.sweeper import sweep_forever
 from spotify_mcp.web.cors import with_cors
 from spotify_mcp.web.pages import home_page
 from spotify_mcp.web.responses import html_page
@@ -142,6 +144,10 @@ def create_app(
             )
             stack.callback(runtime.stop)
             await stack.enter_async_context(session_manager.run())
+            background = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(background.cancel_scope.cancel)
+            if settings.sweep_interval > 0:
+                background.start_soon(sweep_forever, store, clock, settings.sweep_interval)
             yield
 
     app = Starlette(routes=routes, lifespan=lifespan)

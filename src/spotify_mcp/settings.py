@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_HTTP_LOOPBACK", "cimd_allow_http_loopback"),
     )
     log_level: str = Field(default="INFO", validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"))
+    sweep_interval: float = Field(
+        default=600.0,
+        ge=0,
+        le=86400,
+        description="seconds between deletions of expired requests, codes and tokens; 0 turns the sweep off",
+        validation_alias=_env("SPOTIFY_MCP_SWEEP_INTERVAL", "sweep_interval"),
+    )
 
     @field_validator("public_url")
     @classmethod
