@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -106,7 +107,9 @@ def create_app(
             spotify_http = await stack.enter_async_context(
                 httpx2.AsyncClient(transport=spotify_transport, timeout=SPOTIFY_TIMEOUT, follow_redirects=False)
             )
-            cimd_http = await stack.enter_async_context(httpx2.AsyncClient(follow_redirects=False))
+            cimd_http = await stack.enter_async_context(
+                httpx2.AsyncClient(follow_redirects=False, verify=_cimd_tls(settings))
+            )
             cimd = CIMDFetcher(
                 cimd_http,
                 clock,
@@ -163,6 +166,14 @@ class _AsgiEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
+
+
+def _cimd_tls(settings: Settings) -> ssl.SSLContext:
+    """The system's trust store, plus the operator's own CAs for client metadata documents if configured."""
+    context = ssl.create_default_context()
+    if settings.cimd_ca_file is not None:
+        context.load_verify_locations(cafile=settings.cimd_ca_file)
+    return context
 
 
 def _replica_id() -> str:

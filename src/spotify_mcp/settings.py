@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default=False,
         validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_HTTP_LOOPBACK", "cimd_allow_http_loopback"),
     )
+    cimd_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of extra certificate authorities to trust when fetching client metadata documents",
+        validation_alias=_env("SPOTIFY_MCP_CIMD_CA_FILE", "cimd_ca_file"),
+    )
     log_level: str = Field(default="INFO", validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"))
     sweep_interval: float = Field(
         default=600.0,
@@ -90,6 +95,13 @@ class Settings(BaseSettings):
         description="seconds between deletions of expired requests, codes and tokens; 0 turns the sweep off",
         validation_alias=_env("SPOTIFY_MCP_SWEEP_INTERVAL", "sweep_interval"),
     )
+
+    @field_validator("cimd_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"the CA file {value} does not exist; give a PEM file of certificate authorities")
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -17,6 +17,7 @@ from spotify_mcp.app import create_app
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.emulator import EmulatorConfig, World, create_emulator_app
 from spotify_mcp.settings import Settings
+from tests.e2e.tls import LoopbackPKI
 from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
 
 
@@ -43,9 +44,12 @@ class Live:
 
 
 @asynccontextmanager
-async def serve(apps: list[tuple[Starlette, socket.socket]]) -> AsyncIterator[None]:
-    """Run ASGI apps on pre-bound sockets until the block ends."""
-    servers = [(uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")), sock) for app, sock in apps]
+async def serve(apps: list[tuple[Starlette, socket.socket]], *, tls: LoopbackPKI | None = None) -> AsyncIterator[None]:
+    """Run ASGI apps on pre-bound sockets until the block ends (over https with ``tls``)."""
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on"}
+    if tls is not None:
+        options.update(ssl_certfile=str(tls.cert_file), ssl_keyfile=str(tls.key_file))
+    servers = [(uvicorn.Server(uvicorn.Config(app, **options)), sock) for app, sock in apps]
     async with anyio.create_task_group() as group:
         for server, sock in servers:
             group.start_soon(lambda s=server, k=sock: s.serve(sockets=[k]))
