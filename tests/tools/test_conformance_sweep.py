@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 from mcp.client import Client
 
+from spotify_mcp.emulator import World
 from tests.support import Harness
 from tests.tools.conftest import text
 
 pytestmark = pytest.mark.anyio
 
 
-def arguments(h: Harness) -> dict[str, dict[str, Any]]:
-    world = h.world
+def arguments(world: World) -> dict[str, dict[str, Any]]:
+    """Realistic arguments for every tool, taken from the emulator's world."""
     track = world.track_by_name("Polar Night")
     album = world.album_by_name("Glass Satellites")
     artist = world.artist_by_name("Luna Vega")
@@ -71,7 +72,7 @@ def arguments(h: Harness) -> dict[str, dict[str, Any]]:
 
 async def test_every_tool_sends_only_requests_the_openapi_description_allows(h: Harness, mcp: Client) -> None:
     listed = {t.name for t in (await mcp.list_tools()).tools}
-    plan = arguments(h)
+    plan = arguments(h.world)
     assert set(plan) == listed, "the sweep must cover every tool"
     for name, args in plan.items():
         result = await mcp.call_tool(name, args)
