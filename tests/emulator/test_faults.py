@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import httpx2
 import pytest
 
@@ -90,3 +91,21 @@ async def test_api_calls_are_logged_with_method_and_path(
         ("GET", "/v1/search"),
         ("POST", "/v1/me/player/devices"),
     ]
+
+
+async def test_a_held_request_waits_until_released(
+    client: httpx2.AsyncClient, premium: dict[str, str], world: World
+) -> None:
+    release = world.hold_next("/v1/me")
+    answers: list[int] = []
+
+    async def fetch() -> None:
+        answers.append((await client.get("/v1/me", headers=premium)).status_code)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(fetch)
+        await anyio.wait_all_tasks_blocked()
+        assert (world.held, answers) == (1, [])
+        release.set()
+    assert answers == [200]
+    assert world.held == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
 from spotify_mcp.clock import ManualClock
@@ -108,3 +109,20 @@ async def test_a_user_missing_from_the_allow_list_is_told_who_can_fix_it(call: C
     assert result.is_error
     assert "allow-list" in text(result)
     assert "developer dashboard" in text(result)
+
+
+async def test_a_users_calls_to_a_slow_spotify_are_capped_at_four_in_flight(call: Call, h: Harness) -> None:
+    release = h.world.hold_next("/v1/search", times=6)
+    results: list[bool] = []
+
+    async def search() -> None:
+        results.append((await call("searchTracks", query="x", limit=1)).is_error)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(6):
+            group.start_soon(search)
+        await anyio.wait_all_tasks_blocked()
+        assert h.world.held == 4
+        release.set()
+    assert results == [False] * 6
+    assert h.world.held == 0

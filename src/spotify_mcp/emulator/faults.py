@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -53,6 +54,15 @@ class Fault:
         return Response(content, status_code=self.status, headers=dict(self.headers), media_type=media_type)
 
 
+@dataclass
+class Hold:
+    """Requests under ``path_prefix`` wait for ``release`` (``remaining`` more of them)."""
+
+    path_prefix: str
+    release: anyio.Event
+    remaining: int
+
+
 class WorldMiddleware:
     """Records each ``/v1`` call in ``world.api_calls``, then serves an injected fault if one is due."""
 
@@ -68,6 +78,13 @@ class WorldMiddleware:
         path: str = scope["path"]
         if path == "/v1" or path.startswith("/v1/"):
             self.world.api_calls.append((scope["method"], path))
+        release = self.world.take_hold(path)
+        if release is not None:
+            self.world.held += 1
+            try:
+                await release.wait()
+            finally:
+                self.world.held -= 1
         fault = self.world.take_fault(path)
         if fault is None:
             await self.app(scope, receive, send)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+import anyio
+
 from spotify_mcp.clock import Clock
 from spotify_mcp.emulator import data
 from spotify_mcp.emulator.build import build_catalog, build_library, build_social
-from spotify_mcp.emulator.faults import Fault, FaultBody
+from spotify_mcp.emulator.faults import Fault, FaultBody, Hold
 from spotify_mcp.emulator.model import Album, Artist, Device, Library, Playlist, Track, User
 from spotify_mcp.emulator.playback import Playback
 from spotify_mcp.emulator.tokens import AccessToken, AuthCode, RefreshToken
@@ -60,6 +62,8 @@ class World:
         self.refreshes_by_user: Counter[str] = Counter()
         self.api_calls: list[tuple[str, str]] = []
         self._faults: list[Fault] = []
+        self._holds: list[Hold] = []
+        self.held = 0
 
     @property
     def test_users(self) -> list[User]:
@@ -128,6 +132,27 @@ class World:
         if times < 1:
             raise ValueError("times must be at least 1")
         self._faults.append(Fault(path_prefix, status, body, dict(headers or {}), times))
+
+    def hold_next(self, path_prefix: str, *, times: int = 1) -> anyio.Event:
+        """Make the next ``times`` requests under ``path_prefix`` wait (a slow Spotify) until the event is set.
+
+        The held requests are counted in ``held`` while they wait; no real time passes in tests.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        release = anyio.Event()
+        self._holds.append(Hold(path_prefix, release, times))
+        return release
+
+    def take_hold(self, path: str) -> anyio.Event | None:
+        """The release event of the first pending hold matching ``path``, consuming one of its uses."""
+        for hold in self._holds:
+            if path.startswith(hold.path_prefix):
+                hold.remaining -= 1
+                if hold.remaining == 0:
+                    self._holds.remove(hold)
+                return hold.release
+        return None
 
     def take_fault(self, path: str) -> Fault | None:
         """The first pending fault matching ``path``, consuming one of its uses."""
