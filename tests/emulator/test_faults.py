@@ -104,8 +104,8 @@ async def test_a_held_request_waits_until_released(
 
     async with anyio.create_task_group() as group:
         group.start_soon(fetch)
-        await anyio.wait_all_tasks_blocked()
-        assert (world.held, answers) == (1, [])
+        await world.until_held(1)
+        assert answers == []
         release.set()
     assert answers == [200]
     assert world.held == 0

@@ -80,11 +80,11 @@ class WorldMiddleware:
             self.world.api_calls.append((scope["method"], path))
         release = self.world.take_hold(path)
         if release is not None:
-            self.world.held += 1
+            self.world.note_held(+1)
             try:
                 await release.wait()
             finally:
-                self.world.held -= 1
+                self.world.note_held(-1)
         fault = self.world.take_fault(path)
         if fault is None:
             await self.app(scope, receive, send)

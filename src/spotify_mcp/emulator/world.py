@@ -64,6 +64,8 @@ class World:
         self._faults: list[Fault] = []
         self._holds: list[Hold] = []
         self.held = 0
+        self.max_held = 0
+        self._held_changed = anyio.Event()
 
     @property
     def test_users(self) -> list[User]:
@@ -136,13 +138,26 @@ class World:
     def hold_next(self, path_prefix: str, *, times: int = 1) -> anyio.Event:
         """Make the next ``times`` requests under ``path_prefix`` wait (a slow Spotify) until the event is set.
 
-        The held requests are counted in ``held`` while they wait; no real time passes in tests.
+        The held requests are counted in ``held`` (peak in ``max_held``) while they wait; ``until_held(n)``
+        waits for n of them. No real time passes in tests.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
         release = anyio.Event()
         self._holds.append(Hold(path_prefix, release, times))
         return release
+
+    def note_held(self, change: int) -> None:
+        """Count a request starting (+1) or ending (-1) its hold and wake ``until_held`` waiters."""
+        self.held += change
+        self.max_held = max(self.max_held, self.held)
+        self._held_changed.set()
+        self._held_changed = anyio.Event()
+
+    async def until_held(self, count: int) -> None:
+        """Wait until at least ``count`` requests are being held."""
+        while self.held < count:
+            await self._held_changed.wait()
 
     def take_hold(self, path: str) -> anyio.Event | None:
         """The release event of the first pending hold matching ``path``, consuming one of its uses."""
