@@ -17,6 +17,9 @@ from spotify_mcp.tools.params import Limit, Market, Offset, market_params
 
 ALBUM_TRACKS_PAGE = 50
 ARTIST_ALBUMS_PAGE = 10
+NO_TRACK = "Spotify has no track with that ID; searchTracks finds tracks and their URIs."
+NO_ALBUM = "Spotify has no album with that ID; searchAlbums finds albums and their URIs."
+NO_ARTIST = "Spotify has no artist with that ID; searchArtists finds artists and their URIs."
 
 Ref = Annotated[str, Field(min_length=1, max_length=200, description="Spotify ID, URI or open.spotify.com link")]
 Groups = Annotated[
@@ -36,7 +39,7 @@ def register_catalog_tools(kit: ToolKit) -> None:
         who = caller(ctx)
         ref = parse_ref(trackId, ("track",), field="trackId")
         reply = await kit.spotify(
-            who.user_id, "GET", f"/tracks/{ref.id}", params=market_params(market), not_found="No such track."
+            who.user_id, "GET", f"/tracks/{ref.id}", params=market_params(market), not_found=NO_TRACK
         )
         found = track(reply.object())
         return answer(found, text=found.line())
@@ -52,7 +55,7 @@ def register_catalog_tools(kit: ToolKit) -> None:
         who = caller(ctx)
         ref = parse_ref(albumId, ("album",), field="albumId")
         reply = await kit.spotify(
-            who.user_id, "GET", f"/albums/{ref.id}", params=market_params(market), not_found="No such album."
+            who.user_id, "GET", f"/albums/{ref.id}", params=market_params(market), not_found=NO_ALBUM
         )
         found = album(reply.object())
         return answer(found, text=found.line())
@@ -77,28 +80,28 @@ def register_catalog_tools(kit: ToolKit) -> None:
             limit=limit,
             offset=offset,
             page_max=ALBUM_TRACKS_PAGE,
-            not_found="No such album.",
+            not_found=NO_ALBUM,
         )
         return answer(page(Page[Track], "Album tracks", [track(i) for i in raw], total, offset))
 
     @kit.tool(
         "getArtist",
         title="Artist details",
-        description="Get an artist's details (genres, followers).",
+        description="Get an artist's name, URI and link (list their albums with getArtistAlbums).",
         scopes=(),
         read_only=True,
     )
     async def get_artist(ctx: Context, artistId: Ref) -> Annotated[CallToolResult, Artist]:
         who = caller(ctx)
         ref = parse_ref(artistId, ("artist",), field="artistId")
-        reply = await kit.spotify(who.user_id, "GET", f"/artists/{ref.id}", not_found="No such artist.")
+        reply = await kit.spotify(who.user_id, "GET", f"/artists/{ref.id}", not_found=NO_ARTIST)
         found = artist(reply.object())
         return answer(found, text=found.line())
 
     @kit.tool(
         "getArtistAlbums",
         title="Artist's albums",
-        description="List an artist's albums and singles, newest first.",
+        description="List an artist's albums, singles, compilations and appearances; newest first within each group.",
         scopes=(),
         read_only=True,
     )
@@ -123,6 +126,6 @@ def register_catalog_tools(kit: ToolKit) -> None:
             limit=limit,
             offset=offset,
             page_max=ARTIST_ALBUMS_PAGE,
-            not_found="No such artist.",
+            not_found=NO_ARTIST,
         )
         return answer(page(Page[Album], "Albums", [album(i) for i in raw], total, offset))

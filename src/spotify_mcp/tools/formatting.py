@@ -274,6 +274,7 @@ class CursorPage(BaseModel, Generic[Item]):
 
     title: str
     items: list[Item]
+    total: int | None = Field(default=None, description="how many there are in all, where Spotify says")
     cursor_param: str = Field(description="the parameter that takes next_cursor")
     next_cursor: str | None = Field(default=None, description="pass as cursor_param to get the next page")
 
@@ -281,7 +282,8 @@ class CursorPage(BaseModel, Generic[Item]):
         """The title, one numbered line per item, and how to get more."""
         if not self.items:
             return f"{self.title}: none."
-        lines = [f"{self.title} ({len(self.items)}):"]
+        count = f"{len(self.items)} of {self.total}" if self.total is not None else str(len(self.items))
+        lines = [f"{self.title} ({count}):"]
         lines += [f"{n}. {item.line()}" for n, item in enumerate(self.items, start=1)]
         if self.next_cursor is not None:
             lines.append(f"More: call again with {self.cursor_param}={self.next_cursor}.")

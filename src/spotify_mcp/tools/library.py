@@ -23,6 +23,10 @@ MAX_LIBRARY_URIS = 40
 LIBRARY_KINDS = ("track", "album", "artist", "playlist", "episode", "show", "audiobook")
 MODIFY = ("user-library-modify", "user-follow-modify", "playlist-modify-public")
 READ = ("user-library-read", "user-follow-read", "playlist-read-private")
+UNKNOWN_ITEM = (
+    "Nothing was saved: one of the items does not exist on Spotify (or is a playlist this user cannot see). "
+    "Check the URIs; search tools give valid ones."
+)
 
 LibraryUris = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]],
@@ -113,9 +117,14 @@ def register_library_tools(kit: ToolKit) -> None:
         items = [artist(a) for a in listing.get("items") or [] if isinstance(a, dict)]
         cursors = listing.get("cursors")
         more = cursors.get("after") if isinstance(cursors, dict) and listing.get("next") else None
+        total = listing.get("total")
         return answer(
             CursorPage[Artist](
-                title="Followed artists", items=items, cursor_param="after", next_cursor=str(more) if more else None
+                title="Followed artists",
+                items=items,
+                total=total if isinstance(total, int) else None,
+                cursor_param="after",
+                next_cursor=str(more) if more else None,
             )
         )
 
@@ -129,7 +138,9 @@ def register_library_tools(kit: ToolKit) -> None:
     async def save_to_library(ctx: Context, uris: LibraryUris) -> Annotated[CallToolResult, Done]:
         who = caller(ctx)
         refs = parse_refs(uris, LIBRARY_KINDS, field="uris")
-        await kit.spotify(who.user_id, "PUT", "/me/library", params={"uris": ",".join(r.uri for r in refs)})
+        await kit.spotify(
+            who.user_id, "PUT", "/me/library", params={"uris": ",".join(r.uri for r in refs)}, not_found=UNKNOWN_ITEM
+        )
         return answer(Done(message=f"Saved {len(refs)} item{'s' if len(refs) != 1 else ''} to the library."))
 
     @kit.tool(

@@ -65,7 +65,10 @@ def register_playback_tools(kit: ToolKit) -> None:
         deviceId: DeviceId = None,
     ) -> Annotated[CallToolResult, Done]:
         if bool(uris) == bool(contextUri):
-            raise ToolFailure("Give either uris (tracks) or contextUri (an album, playlist or artist), not both.")
+            raise ToolFailure(
+                "Give exactly one of uris (tracks) and contextUri (an album, playlist or artist); "
+                "to continue what was playing, use resumePlayback."
+            )
         body: dict[str, Any] = {}
         if uris:
             body["uris"] = [r.uri for r in parse_refs(uris, ("track", "episode"), field="uris")]
@@ -208,7 +211,8 @@ def register_playback_tools(kit: ToolKit) -> None:
         play: Annotated[bool, Field(description="true to start playing there; false keeps the current state")] = False,
     ) -> Annotated[CallToolResult, Done]:
         body = {"device_ids": [deviceId], "play": play}
-        return await command(ctx, "PUT", "/me/player", "Playback moved to the device.", json=body)
+        done = f"Playback moved to device {deviceId}" + (" and playing." if play else ".")
+        return await command(ctx, "PUT", "/me/player", done, json=body)
 
     @kit.tool(
         "addToQueue",

@@ -49,7 +49,7 @@ def register_player_tools(kit: ToolKit) -> None:
         "getQueue",
         title="Playback queue",
         description="Show the track playing now and the tracks queued after it.",
-        scopes=READ_STATE,
+        scopes=(*READ_STATE, "user-read-currently-playing"),
         read_only=True,
     )
     async def get_queue(ctx: Context, limit: Limit = 20) -> Annotated[CallToolResult, Queue]:

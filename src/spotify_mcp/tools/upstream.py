@@ -13,6 +13,17 @@ from spotify_mcp.tools.context import ToolFailure
 from spotify_mcp.tools.formatting import device
 
 NOT_REGISTERED_HINT = "not registered for this application"
+PLAYER_PATH = "/me/player"
+PLAY_PATH = "/me/player/play"
+PLAYLISTS_PATH = "/playlists/"
+PLAYLIST_READ_REFUSED = (
+    "Spotify shows a playlist's items only to its owner and collaborators, and this playlist belongs to someone "
+    "else; playlists the user owns are listed by getUserPlaylists."
+)
+PLAYLIST_CHANGE_REFUSED = (
+    "Spotify refused: only the playlist's owner can change it (collaborators may add, remove and reorder items "
+    "of a collaborative one). Create the user's own playlist (createPlaylist) and add the tracks there instead."
+)
 
 PLAYER_ADVICE: dict[str, str] = {
     "PREMIUM_REQUIRED": "Controlling playback needs Spotify Premium, and this account is not Premium. "
@@ -20,9 +31,9 @@ PLAYER_ADVICE: dict[str, str] = {
     "NO_PREV_TRACK": "There is no previous track in what is playing.",
     "NO_NEXT_TRACK": "There is no next track in what is playing.",
     "NO_SPECIFIC_TRACK": "Spotify could not find that track to play; check the URI (search gives valid ones).",
-    "NOT_PLAYING_LOCALLY": "Nothing is playing on this device; start playback first (play).",
-    "NOT_PLAYING_TRACK": "No track is playing; start playback first (play).",
-    "NOT_PLAYING_CONTEXT": "No album or playlist is playing; start one first (play with contextUri).",
+    "NOT_PLAYING_LOCALLY": "Nothing is playing on this device; start playback first (startPlayback).",
+    "NOT_PLAYING_TRACK": "No track is playing; start playback first (startPlayback).",
+    "NOT_PLAYING_CONTEXT": "No album or playlist is playing; start one first (startPlayback with contextUri).",
     "ENDLESS_CONTEXT": "Shuffle is not possible on what is playing (a radio or endless mix).",
     "CONTEXT_DISALLOW": "What is playing does not allow this command right now.",
     "RATE_LIMITED": "Spotify refused: too many playback commands in a short time. Wait a few seconds and retry.",
@@ -71,13 +82,15 @@ async def call(
     except SpotifyAPIError as exc:
         if exc.reason is not None and exc.reason in tolerate:
             return Reply(data=None, status=exc.status, tolerated=exc.reason)
-        raise ToolFailure(await _advice(runtime, user_id, exc, not_found)) from None
+        raise ToolFailure(await _advice(runtime, user_id, method, path, exc, not_found)) from None
     return Reply(data=response.data, status=response.status)
 
 
-async def _advice(runtime: Runtime, user_id: str, exc: SpotifyAPIError, not_found: str | None) -> str:
+async def _advice(
+    runtime: Runtime, user_id: str, method: str, path: str, exc: SpotifyAPIError, not_found: str | None
+) -> str:
     if exc.reason == "NO_ACTIVE_DEVICE":
-        return await _no_active_device(runtime, user_id)
+        return await _no_active_device(runtime, user_id, playing=path == PLAY_PATH)
     if exc.reason in PLAYER_ADVICE:
         return PLAYER_ADVICE[exc.reason]
     if exc.status == 429:
@@ -95,8 +108,12 @@ async def _advice(runtime: Runtime, user_id: str, exc: SpotifyAPIError, not_foun
         )
     if exc.status == 403 and "scope" in exc.message.lower():
         return "Spotify says this authorization lacks a permission for this; reconnect and approve the permissions."
+    if exc.status == 404 and path.startswith(PLAYER_PATH) and "device" in exc.message.lower():
+        return "Spotify has no device with that deviceId; getAvailableDevices lists the user's devices and their IDs."
     if exc.status == 404 and not_found:
         return not_found
+    if exc.status == 403 and path.startswith(PLAYLISTS_PATH) and exc.reason is None:
+        return PLAYLIST_READ_REFUSED if method == "GET" else PLAYLIST_CHANGE_REFUSED
     if exc.status == 400:
         return f"Spotify rejected the request: {exc.message}"
     if exc.status == 403:
@@ -104,7 +121,7 @@ async def _advice(runtime: Runtime, user_id: str, exc: SpotifyAPIError, not_foun
     return f"Spotify returned an error ({exc.status}): {exc.message}"
 
 
-async def _no_active_device(runtime: Runtime, user_id: str) -> str:
+async def _no_active_device(runtime: Runtime, user_id: str, *, playing: bool) -> str:
     advice = "No Spotify device is active."
     try:
         listing = await runtime.services.spotify.request(user_id, "GET", "/me/player/devices")
@@ -120,4 +137,10 @@ async def _no_active_device(runtime: Runtime, user_id: str) -> str:
             + " No device is available: ask the user to open Spotify on a phone, computer or speaker, then retry."
         )
     choices = "; ".join(f"{d.name} [{d.type}] deviceId={d.id}" for d in devices)
-    return f"{advice} Available devices: {choices}. Retry with deviceId set to one (or ask the user which)."
+    retry = (
+        "Retry with deviceId set to one (or ask the user which)."
+        if playing
+        else "Start playback on one first (transferPlayback with play=true, or startPlayback with deviceId), "
+        "then retry."
+    )
+    return f"{advice} Available devices: {choices}. {retry}"
