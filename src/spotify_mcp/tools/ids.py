@@ -41,8 +41,8 @@ def parse_ref(value: str, kinds: tuple[str, ...], *, field: str = "id") -> Spoti
     if kind == "unknown":
         raise ToolFailure(f"{field} {_quote(text)} is not a Spotify ID, spotify: URI or open.spotify.com link.")
     if kind not in kinds:
-        expected = " or ".join(kinds)
-        raise ToolFailure(f"{field} must refer to a {expected}, but {_quote(text)} is a {kind}.")
+        expected = ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else kinds[0]
+        raise ToolFailure(f"{field} must refer to {_a(kinds[0])} {expected}, but {_quote(text)} is {_a(kind)} {kind}.")
     pattern = _USER if kind == "user" else _BASE62
     if not pattern.fullmatch(ident):
         raise ToolFailure(
@@ -81,6 +81,10 @@ def _split(text: str) -> tuple[str | None, str]:
             return segments[0], segments[1]
         return "unknown", text
     return None, text
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _quote(text: str) -> str:
