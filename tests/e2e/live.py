@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,13 +43,27 @@ class Live:
     settings: Settings
 
 
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server inside the test's event loop: it leaves the process's signal handlers alone.
+
+    Several servers each installing and restoring SIGINT/SIGTERM handlers restore them out of order, leaving a
+    stopped server's handler behind; sse-starlette then believes the process is exiting and closes every
+    later stream.
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Install nothing."""
+        yield
+
+
 @asynccontextmanager
 async def serve(apps: list[tuple[Starlette, socket.socket]], *, tls: LoopbackPKI | None = None) -> AsyncIterator[None]:
     """Run ASGI apps on pre-bound sockets until the block ends (over https with ``tls``)."""
     options: dict[str, Any] = {"log_level": "warning", "lifespan": "on"}
     if tls is not None:
         options.update(ssl_certfile=str(tls.cert_file), ssl_keyfile=str(tls.key_file))
-    servers = [(uvicorn.Server(uvicorn.Config(app, **options)), sock) for app, sock in apps]
+    servers = [(EmbeddedServer(uvicorn.Config(app, **options)), sock) for app, sock in apps]
     async with anyio.create_task_group() as group:
         for server, sock in servers:
             group.start_soon(lambda s=server, k=sock: s.serve(sockets=[k]))
