@@ -81,6 +81,16 @@ def pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _same_origin_as_any(url: str, bases: tuple[str, ...]) -> bool:
+    """Whether ``url`` is on the scheme, host and port of one of ``bases`` (not a mere string prefix)."""
+    return _origin(url) in {_origin(base) for base in bases}
+
+
 async def walk(
     http: httpx2.AsyncClient, url: str, hosts: tuple[str, ...], *, action: str = "approve", limit: int = 12
 ) -> httpx2.Response:
@@ -89,7 +99,7 @@ async def walk(
     for _ in range(limit):
         if response.status_code in (301, 302, 303, 307):
             location = urljoin(str(response.url), response.headers["location"])
-            if not location.startswith(hosts):
+            if not _same_origin_as_any(location, hosts):
                 return response
             response = await http.get(location)
             continue
