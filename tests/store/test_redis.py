@@ -361,3 +361,17 @@ def test_a_malformed_redis_url_is_refused_without_echoing_the_password(url: str,
     with pytest.raises(ValueError, match=problem) as caught:
         parse_redis_url(url)
     assert "secret" not in str(caught.value)
+
+
+async def test_a_burst_larger_than_the_pool_waits_for_connections_instead_of_failing(
+    store: DisposableRedisStore,
+) -> None:
+    counts: list[int] = []
+
+    async def hit() -> None:
+        counts.append(await store.hit("burst", 60, NOW))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(100):
+            group.start_soon(hit)
+    assert sorted(counts) == list(range(1, 101))

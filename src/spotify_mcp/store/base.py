@@ -7,6 +7,7 @@ backend can make it atomic in its own way (a transaction in SQL, a script in Red
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,19 @@ from spotify_mcp.store.records import (
     SpotifyCredentials,
     TokenRecord,
 )
+
+RATE_KEY_MAX_LENGTH = 200
+"""The longest key ``Store.hit`` accepts; callers hash longer parts."""
+
+
+def rate_window(key: str, window: float, now: float) -> tuple[float, float]:
+    """Check a ``Store.hit`` call and return its fixed window: (start, end), start = floor(now / window) * window."""
+    if not key or len(key) > RATE_KEY_MAX_LENGTH:
+        raise ValueError(f"a rate-limit key has 1 to {RATE_KEY_MAX_LENGTH} characters, not {len(key)}")
+    if not (math.isfinite(window) and window > 0) or not math.isfinite(now):
+        raise ValueError("a rate-limit window is a positive number of seconds and now a finite time")
+    start = math.floor(now / window) * window
+    return start, start + window
 
 
 class StoreError(Exception):
@@ -205,7 +219,19 @@ class Store(Protocol):
         """Delete a Spotify user's credentials and every grant and token that acts for them."""
         ...
 
+    # -- rate limiting -----------------------------------------------------------------------------
+    async def hit(self, key: str, window: float, now: float) -> int:
+        """Count one event of ``key`` in the fixed window of ``window`` seconds containing ``now``; return its count.
+
+        The window is ``rate_window(key, window, now)`` (ValueError for an empty key or one over
+        RATE_KEY_MAX_LENGTH characters, or a window that is not a positive number). Counts are exact however
+        many callers race, in however many processes. A window's start and end are part of its identity, so
+        the same key counted over two window lengths keeps two counts. Past windows go with ``sweep`` (SQL)
+        or expire by themselves (Redis).
+        """
+        ...
+
     # -- housekeeping ------------------------------------------------------------------------------
     async def sweep(self, now: float) -> int:
-        """Delete expired requests, codes and tokens; return how many rows went."""
+        """Delete expired requests, codes and tokens, and past rate-limit windows (SQL); return how many rows went."""
         ...

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import TracebackType
 
-from spotify_mcp.store.base import CodeRedemption, RedeemOutcome, RotateOutcome
+from spotify_mcp.store.base import CodeRedemption, RedeemOutcome, RotateOutcome, rate_window
 from spotify_mcp.store.postgres_pool import PostgresPool
 from spotify_mcp.store.postgres_queries import (
     CAS_CREDENTIALS_SQL,
+    HIT_SQL,
     PUT_CREDENTIALS_SQL,
     SWEEP_SQL,
     delete_grant,
@@ -312,8 +313,15 @@ class PostgresStore:
             for table in ("tokens", "grants", "spotify_credentials"):
                 await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)  # noqa: S608
 
+    # -- rate limiting -----------------------------------------------------------------------------
+    async def hit(self, key: str, window: float, now: float) -> int:
+        """Count one event of ``key`` in the fixed window containing ``now``; one upsert, exact across processes."""
+        start, end = rate_window(key, window, now)
+        async with self._db.connection("count a rate-limited request") as conn:
+            return int(await conn.fetchval(HIT_SQL, key, start, end))
+
     # -- housekeeping ------------------------------------------------------------------------------
     async def sweep(self, now: float) -> int:
-        """Delete expired requests, codes (redeemed or not) and tokens, clear expired leases; count deleted rows."""
+        """Delete expired requests, codes, tokens and ended rate-limit windows, clear expired leases; count rows."""
         async with self._db.connection("sweep expired rows") as conn:
             return int(await conn.fetchval(SWEEP_SQL, now))

@@ -115,7 +115,19 @@ CREATE INDEX spotify_credentials_by_lease_until ON spotify_credentials (lease_un
     WHERE lease_until IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+CREATE TABLE rate_limit_windows (
+    key          TEXT NOT NULL,
+    window_start DOUBLE PRECISION NOT NULL,
+    window_end   DOUBLE PRECISION NOT NULL,
+    hits         BIGINT NOT NULL,
+    PRIMARY KEY (key, window_start, window_end)
+);
+CREATE INDEX rate_limit_windows_by_window_end ON rate_limit_windows (window_end);
+"""
+"""Version 2: fixed-window rate-limit counters (``Store.hit``), swept once their window has ended."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """Migration scripts in order; the schema version is how many of them were applied."""
 
 CURRENT_VERSION = len(MIGRATIONS)

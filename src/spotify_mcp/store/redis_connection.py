@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
@@ -147,14 +147,16 @@ class RedisConnection:
     """A connection pool and the few commands the store needs, typed; scripts are run via EVALSHA."""
 
     def __init__(self, target: RedisTarget, *, connect_timeout: float, timeout: float, max_connections: int) -> None:
-        # Defaults first: options in the URL's query win over them.
-        self._pool: ConnectionPool = ConnectionPool.from_url(
+        # Defaults first: options in the URL's query win over them. A blocking pool makes a burst wait for a free
+        # connection (up to the command timeout) instead of failing at once when all are in use.
+        self._pool: ConnectionPool = BlockingConnectionPool.from_url(
             target.url,
             decode_responses=True,
             protocol=2,
             socket_connect_timeout=connect_timeout,
             socket_timeout=timeout,
             max_connections=max_connections,
+            timeout=timeout,
         )
         self._client = Redis(connection_pool=self._pool)
         self._scripts: dict[str, AsyncScript] = {}

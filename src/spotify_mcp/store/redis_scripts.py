@@ -27,6 +27,7 @@ Key layout under the prefix P (ids follow the first colon after the kind, so ids
     P spotify:<user_id>          hash    SpotifyCredentials plus lease_owner and lease_until
     P expiring:<kind>            zset    "<len(owner)>:<owner><id>" by expires_at, for requests
                                          (owner: client), codes (client) and tokens (grant)
+    P rate:<start>:<end>:<key>   string  the count of a rate-limit window (``Store.hit``), expiring
 
 A record with an expiry gets PEXPIREAT at its expiry plus the margin, but never before now (Redis's
 clock) plus the margin: expiry decisions use the caller's ``now``, so a record must outlive them.
@@ -294,3 +295,11 @@ for _, m in ipairs(due) do
 end
 return {removed, #due}
 """)
+
+RATE_HIT = script("""
+local k = key('rate', ARGV[3])
+local n = redis.call('INCR', k)
+expire_after(k, ARGV[4])
+return n
+""")
+"""Count one event in a rate-limit window and keep the counter until the window's end plus the margin."""

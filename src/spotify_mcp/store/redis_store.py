@@ -16,7 +16,14 @@ from typing import TypeVar
 
 from spotify_mcp.store import redis_scripts as lua
 from spotify_mcp.store import redis_scripts_spotify as lua_spotify
-from spotify_mcp.store.base import CodeRedemption, RedeemOutcome, RotateOutcome, SchemaTooNewError, StoreError
+from spotify_mcp.store.base import (
+    CodeRedemption,
+    RedeemOutcome,
+    RotateOutcome,
+    SchemaTooNewError,
+    StoreError,
+    rate_window,
+)
 from spotify_mcp.store.records import (
     AuthCodeRecord,
     AuthRequestRecord,
@@ -291,9 +298,19 @@ class RedisStore:
         """Delete a Spotify user's credentials and every grant and token that acts for them."""
         await self._run("delete a user", lua_spotify.DELETE_USER, user_id)
 
+    # -- rate limiting -----------------------------------------------------------------------------
+    async def hit(self, key: str, window: float, now: float) -> int:
+        """Count one event of ``key`` in the fixed window containing ``now``: INCR and PEXPIREAT in one script."""
+        start, end = rate_window(key, window, now)
+        window_id = f"{float_arg(start)}:{float_arg(end)}:{key}"
+        return as_int(await self._run("count a rate-limited request", lua.RATE_HIT, window_id, float_arg(end)))
+
     # -- housekeeping ------------------------------------------------------------------------------
     async def sweep(self, now: float) -> int:
-        """Delete expired requests, codes (redeemed or not) and tokens and their index entries; count records."""
+        """Delete expired requests, codes (redeemed or not) and tokens and their index entries; count records.
+
+        Rate-limit windows are not swept: their keys expire (PEXPIREAT at the window's end plus the margin).
+        """
         removed = 0
         for kind in ("requests", "codes", "tokens"):
             while True:

@@ -24,6 +24,7 @@ from spotify_mcp.store.base import (
     RotateOutcome,
     SchemaTooNewError,
     StoreError,
+    rate_window,
 )
 from spotify_mcp.store.records import (
     AuthCodeRecord,
@@ -37,6 +38,7 @@ from spotify_mcp.store.records import (
 )
 from spotify_mcp.store.sqlite_queries import (
     CAS_CREDENTIALS_SQL,
+    HIT_SQL,
     PUT_CREDENTIALS_SQL,
     delete_grant,
     describe,
@@ -384,11 +386,22 @@ class SqliteStore:
             for table in ("tokens", "grants", "spotify_credentials"):
                 await run(db, f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
 
+    # -- rate limiting -----------------------------------------------------------------------------
+    async def hit(self, key: str, window: float, now: float) -> int:
+        """Count one event of ``key`` in the fixed window containing ``now``; one upsert, exact across processes."""
+        start, end = rate_window(key, window, now)
+        async with self._session("count a rate-limited request", write=True) as db:
+            row = await fetch_one(db, HIT_SQL, (key, start, end))
+        if row is None:
+            raise StoreError("SQLite store could not count a rate-limited request: the upsert returned no row")
+        return int(row["hits"])
+
     # -- housekeeping ------------------------------------------------------------------------------
     async def sweep(self, now: float) -> int:
-        """Delete expired requests, codes (redeemed or not) and tokens; return how many rows went."""
+        """Delete expired requests, codes (redeemed or not), tokens and ended rate-limit windows; count the rows."""
         async with self._session("sweep expired rows", write=True) as db:
             removed = await run(db, "DELETE FROM auth_requests WHERE expires_at <= ?", (now,))
             removed += await run(db, "DELETE FROM auth_codes WHERE expires_at <= ?", (now,))
             removed += await run(db, "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
+            removed += await run(db, "DELETE FROM rate_limit_windows WHERE window_end <= ?", (now,))
         return removed

@@ -104,6 +104,13 @@ UPDATE spotify_credentials SET
 WHERE user_id = :user_id AND version = :expected_version
 """
 
+HIT_SQL = """
+INSERT INTO rate_limit_windows (key, window_start, window_end, hits) VALUES (?, ?, ?, 1)
+ON CONFLICT (key, window_start, window_end) DO UPDATE SET hits = hits + 1
+RETURNING hits
+"""
+"""Count one event in a rate-limit window and return the window's count (under the write lock)."""
+
 
 def describe(exc: sqlite3.Error) -> str:
     """Name an sqlite error without its parameters (SQLite's messages never carry bound values)."""

@@ -105,7 +105,19 @@ CREATE TABLE spotify_credentials (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+CREATE TABLE rate_limit_windows (
+    key          TEXT NOT NULL,
+    window_start REAL NOT NULL,
+    window_end   REAL NOT NULL,
+    hits         INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start, window_end)
+) WITHOUT ROWID;
+CREATE INDEX rate_limit_windows_by_window_end ON rate_limit_windows (window_end);
+"""
+"""Version 2: fixed-window rate-limit counters (``Store.hit``), swept once their window has ended."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """Migration scripts in order; the schema version is how many of them were applied."""
 
 CURRENT_VERSION = len(MIGRATIONS)
