@@ -7,6 +7,7 @@ import logging
 import math
 import random
 import re
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ import anyio
 import httpx2
 
 from spotify_mcp.clock import Clock
+from spotify_mcp.observability.observers import NO_SPOTIFY, SpotifyObserver
 from spotify_mcp.spotify.credentials import CredentialsManager
 from spotify_mcp.spotify.errors import SpotifyAPIError, SpotifyUnavailable
 
@@ -68,6 +70,7 @@ class SpotifyAPI:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
         etag_entries: int = 256,
+        metrics: SpotifyObserver | None = None,
     ) -> None:
         if max_attempts < 1 or max_in_flight_per_user < 1:
             raise ValueError("max_attempts and max_in_flight_per_user must be at least 1")
@@ -85,6 +88,7 @@ class SpotifyAPI:
         self._slots: dict[str, _UserSlot] = {}
         self._etag_entries = etag_entries
         self._etags: OrderedDict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[str, Any]] = OrderedDict()
+        self._metrics = metrics or NO_SPOTIFY
 
     async def me_with_token(self, access_token: str) -> dict[str, Any]:
         """Return ``GET /me`` for a raw access token (at login, before anything is stored)."""
@@ -143,8 +147,10 @@ class SpotifyAPI:
         refreshed = False
         attempt = 1
         while True:
+            started = time.perf_counter()
             try:
                 async with self._slot(user_id):
+                    started = time.perf_counter()  # time the call, not the wait for a slot
                     response = await self._http.request(
                         method,
                         self._base + path,
@@ -153,7 +159,11 @@ class SpotifyAPI:
                         headers={"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})},
                     )
             except httpx2.RequestError as exc:
+                self._observe(
+                    method, path, "timeout" if isinstance(exc, httpx2.TimeoutException) else "connection", started
+                )
                 if attempt < self._max_attempts and (retry or isinstance(exc, _NOT_SENT)):
+                    self._metrics.retry("connection")
                     await self._backoff(attempt, f"{type(exc).__name__} on {method} {path}")
                     attempt += 1
                     continue
@@ -161,11 +171,14 @@ class SpotifyAPI:
                 raise SpotifyUnavailable(f"the Spotify Web API {kind} ({method} {path})") from None
 
             status = response.status_code
+            self._observe(method, path, str(status), started)
             if status == 401 and user_id is not None and not refreshed:
                 refreshed = True
+                self._metrics.retry("401")
                 token = await self._credentials.access_token(user_id, rejected=token)
                 continue
             if status == 429:
+                self._metrics.rate_limited()
                 retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
                 error = api_error(response, retry_after)
                 if (
@@ -175,12 +188,14 @@ class SpotifyAPI:
                     and attempt < self._max_attempts
                 ):
                     logger.info("Spotify rate limit on %s %s; retrying in %.1fs", method, path, retry_after)
+                    self._metrics.retry("429")
                     await self._sleep(retry_after)
                     attempt += 1
                     continue
                 raise error
             if status >= 500:
                 if retry and attempt < self._max_attempts:
+                    self._metrics.retry("5xx")
                     await self._backoff(attempt, f"HTTP {status} on {method} {path}")
                     attempt += 1
                     continue
@@ -190,6 +205,11 @@ class SpotifyAPI:
             if status == 304:
                 return SpotifyResponse(status=304, data=None, headers=dict(response.headers))
             return SpotifyResponse(status=status, data=_data(response), headers=dict(response.headers))
+
+    def _observe(self, method: str, path: str, status: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self._metrics.request(method, path, status, seconds)
+        logger.debug("Spotify %s %s -> %s in %.3fs", method, path, status, seconds)
 
     async def _backoff(self, attempt: int, why: str) -> None:
         ceiling = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))

@@ -14,6 +14,7 @@ import anyio
 
 from spotify_mcp.clock import Clock
 from spotify_mcp.crypto import KeyRing, UnsealError
+from spotify_mcp.observability.observers import NO_SPOTIFY, SpotifyObserver
 from spotify_mcp.spotify.accounts import SpotifyAccounts, SpotifyTokens
 from spotify_mcp.spotify.errors import ReconnectRequired, SpotifyAuthError, SpotifyUnavailable
 from spotify_mcp.store.base import Store
@@ -45,6 +46,7 @@ class CredentialsManager:
         lease_seconds: float = 30.0,
         wait_step: float = 0.05,
         sleep: Sleep = anyio.sleep,
+        metrics: SpotifyObserver | None = None,
     ) -> None:
         self._store = store
         self._keys = keys
@@ -58,6 +60,7 @@ class CredentialsManager:
         # Enough polls for a held lease to lapse, then one more to take it over.
         self._max_polls = math.ceil(lease_seconds / wait_step) + 2
         self._locks: weakref.WeakValueDictionary[str, anyio.Lock] = weakref.WeakValueDictionary()
+        self._metrics = metrics or NO_SPOTIFY
 
     async def save_login(self, *, user_id: str, display_name: str | None, tokens: SpotifyTokens) -> None:
         """Store the tokens of a fresh Spotify login, sealed, replacing whatever the user had."""
@@ -127,6 +130,7 @@ class CredentialsManager:
         try:
             tokens = await self._accounts.refresh(refresh_token)
         except SpotifyAuthError as exc:
+            self._metrics.token_refresh("invalid_grant" if exc.error == "invalid_grant" else "error")
             if exc.error != "invalid_grant":
                 raise
             current = await self._store.get_spotify_credentials(user_id)
@@ -136,6 +140,10 @@ class CredentialsManager:
             raise ReconnectRequired(
                 user_id, "Spotify no longer accepts the stored authorization (revoked or expired)"
             ) from None
+        except Exception:
+            self._metrics.token_refresh("error")
+            raise
+        self._metrics.token_refresh("ok")
         now = self._clock.now()
         new = SpotifyCredentials(
             user_id=user_id,
