@@ -26,14 +26,22 @@ class SpotifyTokens:
 
 
 class SpotifyAccounts:
-    """A confidential OAuth client of ``accounts.spotify.com`` (or the emulator)."""
+    """An OAuth client of ``accounts.spotify.com`` (or the emulator).
 
-    def __init__(self, http: httpx2.AsyncClient, *, accounts_url: str, client_id: str, client_secret: str) -> None:
+    Confidential (HTTP Basic with the client secret) when ``client_secret`` is given; otherwise a public PKCE
+    client, which names itself with ``client_id`` in the token request body, as Spotify's PKCE flow does.
+    """
+
+    def __init__(
+        self, http: httpx2.AsyncClient, *, accounts_url: str, client_id: str, client_secret: str | None
+    ) -> None:
         self._http = http
         self._base = accounts_url.rstrip("/")
         self._client_id = client_id
-        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
-        self._auth_header = f"Basic {basic}"
+        self._auth_header: str | None = None
+        if client_secret is not None:
+            basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+            self._auth_header = f"Basic {basic}"
 
     def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str, scopes: Sequence[str]) -> str:
         """Return the Spotify consent URL for an authorization-code flow with PKCE (S256)."""
@@ -69,12 +77,14 @@ class SpotifyAccounts:
         return await self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
     async def _token_request(self, form: Mapping[str, str]) -> SpotifyTokens:
+        headers = {"Accept": "application/json"}
+        fields = dict(form)
+        if self._auth_header is not None:
+            headers["Authorization"] = self._auth_header
+        else:
+            fields["client_id"] = self._client_id
         try:
-            response = await self._http.post(
-                f"{self._base}/api/token",
-                data=dict(form),
-                headers={"Authorization": self._auth_header, "Accept": "application/json"},
-            )
+            response = await self._http.post(f"{self._base}/api/token", data=fields, headers=headers)
         except httpx2.TimeoutException:
             raise SpotifyUnavailable("the Spotify accounts service timed out") from None
         except httpx2.RequestError as exc:

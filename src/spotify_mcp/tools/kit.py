@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from spotify_mcp.services import Runtime
-from spotify_mcp.tools.upstream import Reply, call
+from spotify_mcp.tools.upstream import RECONNECT_HINT, Reply, call
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,9 +47,10 @@ def answer(result: Renderable | Structured, *, text: str | None = None) -> CallT
 class ToolKit:
     """What every tool module registers through: the server, the runtime and the scope table."""
 
-    def __init__(self, server: MCPServer, runtime: Runtime) -> None:
+    def __init__(self, server: MCPServer, runtime: Runtime, *, reconnect_hint: str = RECONNECT_HINT) -> None:
         self.server = server
         self.runtime = runtime
+        self.reconnect_hint = reconnect_hint
         self.scopes: dict[str, tuple[str, ...]] = {}
 
     def tool(
@@ -101,5 +102,13 @@ class ToolKit:
     ) -> Reply:
         """Call the Web API for ``user_id`` with failures turned into advice (see ``upstream.call``)."""
         return await call(
-            self.runtime, user_id, method, path, params=params, json=json, tolerate=tolerate, not_found=not_found
+            self.runtime,
+            user_id,
+            method,
+            path,
+            params=params,
+            json=json,
+            tolerate=tolerate,
+            not_found=not_found,
+            reconnect_hint=self.reconnect_hint,
         )

@@ -13,6 +13,7 @@ from spotify_mcp.tools.context import ToolFailure
 from spotify_mcp.tools.formatting import device
 
 NOT_REGISTERED_HINT = "not registered for this application"
+RECONNECT_HINT = "Ask the user to reconnect this server to Spotify."
 PLAYER_PATH = "/me/player"
 PLAY_PATH = "/me/player/play"
 PLAYLISTS_PATH = "/playlists/"
@@ -68,14 +69,18 @@ async def call(
     json: Any = None,
     tolerate: tuple[str, ...] = (),
     not_found: str | None = None,
+    reconnect_hint: str = RECONNECT_HINT,
 ) -> Reply:
-    """Send a Web API request for the user; ``tolerate`` lists player reasons that mean "already done"."""
+    """Send a Web API request for the user; ``tolerate`` lists player reasons that mean "already done".
+
+    ``reconnect_hint`` tells the model how the user restores Spotify access once it has ended.
+    """
     try:
         response = await runtime.services.spotify.request(user_id, method, path, params=params, json=json)
     except ReconnectRequired:
         raise ToolFailure(
             "Spotify access for this account has ended (revoked, or older than Spotify's 6-month limit). "
-            "Ask the user to reconnect this server to Spotify."
+            + reconnect_hint
         ) from None
     except SpotifyUnavailable:
         raise ToolFailure("Spotify could not be reached just now; try again in a moment.") from None
