@@ -1,8 +1,9 @@
 """``/callback``: Spotify sends the browser back here after sign-in.
 
-We check the upstream state (single use) and the browser binding, exchange Spotify's code, read ``/me``
-once, store the user's Spotify tokens sealed, mint our own single-use code and send the browser back to
-the MCP client with ``code``, ``state`` and ``iss``.
+We refuse a malformed response (a repeated parameter, both ``code`` and ``error``, or an ``iss`` that
+is not Spotify's) before touching any state, then check the upstream state (single use) and the browser
+binding, exchange Spotify's code, read ``/me`` once, store the user's Spotify tokens sealed, mint our own
+single-use code and send the browser back to the MCP client with ``code``, ``state`` and ``iss``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from spotify_mcp.crypto import hash_secret, new_secret, secrets_equal
 from spotify_mcp.oauth.consent import binding_cookie, verifier_context
 from spotify_mcp.oauth.redirect_response import redirect_to_client
 from spotify_mcp.oauth.tokens import CODE_PREFIX
+from spotify_mcp.observability.observers import NO_OAUTH, OAuthObserver
 from spotify_mcp.scopes import OFFLINE_ACCESS
 from spotify_mcp.services import Runtime, Services
 from spotify_mcp.spotify.errors import SpotifyAPIError, SpotifyAuthError, SpotifyUnavailable
@@ -32,14 +34,22 @@ logger = logging.getLogger(__name__)
 class CallbackEndpoint:
     """Completes the Spotify leg and hands our code to the MCP client."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, metrics: OAuthObserver = NO_OAUTH) -> None:
         self._runtime = runtime
+        self._metrics = metrics
 
     async def __call__(self, request: Request) -> Response:
         """Handle Spotify's redirect."""
         services = self._runtime.services
         https = services.settings.is_https
         params = request.query_params
+        names = [name for name, _ in params.multi_items()]
+        if (
+            len(names) != len(set(names))
+            or ("code" in params and "error" in params)
+            or params.get("iss", services.settings.spotify_accounts_url) != services.settings.spotify_accounts_url
+        ):
+            return self._page(400, "Invalid sign-in response", "The response from Spotify is malformed.")
         state = params.get("state", "")
         if not state or len(state) > 200:
             return self._page(400, "Invalid sign-in response", "The response from Spotify has no valid state.")
@@ -59,6 +69,7 @@ class CallbackEndpoint:
             )
 
         def back(**fields: str | None) -> Response:
+            self._metrics.callback(_outcome(fields))
             response = redirect_to_client(
                 pending.redirect_uri,
                 issuer=services.settings.issuer,
@@ -140,5 +151,13 @@ class CallbackEndpoint:
         return back(code=our_code)
 
     def _page(self, status: int, title: str, message: str, hint: str | None = None) -> Response:
+        self._metrics.callback("error")
         https = self._runtime.services.settings.is_https
         return html_page(error_page(title, message, hint), status=status, https=https)
+
+
+def _outcome(fields: dict[str, str | None]) -> str:
+    """The funnel outcome of a redirect back to the client: ``success``, ``denied`` or ``error``."""
+    if fields.get("code"):
+        return "success"
+    return "denied" if fields.get("error") == "access_denied" else "error"

@@ -15,6 +15,7 @@ Policy decisions:
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -148,6 +149,25 @@ def parse_client_metadata(raw: object, *, cimd_client_id: str | None = None) -> 
         software_id=_text(fields, "software_id", MAX_NAME_LENGTH),
         software_version=_text(fields, "software_version", MAX_NAME_LENGTH),
     )
+
+
+def decode_metadata_json(raw: bytes) -> object:
+    """Decode a metadata body strictly (UTF-8, no duplicate keys, no NaN/Infinity, bounded nesting); raise if not."""
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _bad("the body is not valid JSON (UTF-8, no duplicate keys, no NaN or Infinity)") from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")
+    return result
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _bad(description: str) -> ClientMetadataError:

@@ -57,11 +57,13 @@ def resource_metadata_url(settings: Settings) -> str:
 
 
 class MetadataEndpoint:
-    """Serves one precomputed, publicly cacheable JSON document."""
+    """Serves one precomputed, publicly cacheable JSON document; read-only (405 for any other method)."""
 
     def __init__(self, document: dict[str, Any]) -> None:
         self._document = document
 
     async def __call__(self, request: Request) -> Response:
         """Return the document."""
+        if request.method not in ("GET", "HEAD"):
+            return Response(status_code=405, headers={"Allow": "GET, HEAD"})
         return json_response(self._document, secret=False, headers={"Cache-Control": "public, max-age=3600"})

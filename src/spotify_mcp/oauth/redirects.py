@@ -8,7 +8,9 @@ Policy (MCP "localhost or HTTPS"; RFC 9700 §2.1 exact matching; RFC 8252 §7.1 
   dot), for native apps; any other custom scheme (``myapp://``, ``cursor://``) is refused, so are
   ``javascript:``, ``data:``, ``file:`` and other dangerous schemes;
 * never a fragment, userinfo, dot segments, whitespace, control or non-ASCII characters, or
-  anything outside RFC 3986's character set; at most 2000 characters.
+  anything outside RFC 3986's character set; at most 2000 characters;
+* no query parameter named like one we add to the redirect (``code``, ``state``, ``iss``, ``error``,
+  ``error_description``, ``error_uri``), so each of those appears exactly once in a response.
 
 The exact string is what is stored and compared; nothing is normalised.
 """
@@ -19,6 +21,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 MAX_URI_LENGTH = 2000
 
@@ -35,6 +38,7 @@ _AUTHORITY = re.compile(r"[^/?#]*")
 _DANGEROUS_SCHEMES = frozenset(
     {"javascript", "data", "file", "vbscript", "about", "blob", "filesystem", "view-source", "jar", "chrome"}
 )
+RESPONSE_PARAMETERS = frozenset({"code", "state", "iss", "error", "error_description", "error_uri"})
 
 
 class InvalidRedirectURI(ValueError):
@@ -139,6 +143,10 @@ def validate_registered_redirect_uri(uri: str) -> str:
     parts = split_uri(uri)
     if parts.fragment is not None:
         raise InvalidRedirectURI("a redirect URI must not contain a fragment (#...)")
+    if parts.query and RESPONSE_PARAMETERS & {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}:
+        raise InvalidRedirectURI(
+            "a redirect URI's query must not use a parameter the response adds (code, state, iss, error...)"
+        )
     if parts.scheme == "https":
         if not parts.host:
             raise InvalidRedirectURI("an https redirect URI must name a host")
@@ -219,3 +227,26 @@ def _loopback_http_parts(uri: str) -> tuple[str, str] | None:
     assert authority is not None
     host = authority.group(0) if authority.group(0).endswith("]") else authority.group(0).rsplit(":", 1)[0]
     return host, parts.path_and_query
+
+
+def host_allowed(host: str, allowlist: Sequence[str]) -> bool:
+    """True if ``allowlist`` is empty or names ``host`` exactly, or by a ``*.suffix`` entry (subdomains only)."""
+    if not allowlist:
+        return True
+    name = host.lower().strip("[]").rstrip(".")
+    for entry in allowlist:
+        pattern = entry.lower().strip("[]").rstrip(".")
+        if pattern.startswith("*."):
+            if name.endswith(pattern[1:]) and len(name) > len(pattern) - 1:
+                return True
+        elif name == pattern:
+            return True
+    return False
+
+
+def redirect_uri_allowed(uri: str, allowlist: Sequence[str]) -> bool:
+    """True if the redirect URI's host (a private-use URI's scheme) is allowed; an invalid URI never is."""
+    try:
+        return host_allowed(redirect_host(uri), allowlist)
+    except InvalidRedirectURI:
+        return False

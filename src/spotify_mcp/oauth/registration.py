@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from spotify_mcp.crypto import hash_secret, new_secret
 from spotify_mcp.oauth.body import BodyTooLarge, read_limited
-from spotify_mcp.oauth.client_metadata import ClientMetadataError, parse_client_metadata
+from spotify_mcp.oauth.client_metadata import ClientMetadataError, decode_metadata_json, parse_client_metadata
+from spotify_mcp.oauth.redirects import redirect_uri_allowed
 from spotify_mcp.services import Runtime
 from spotify_mcp.store.records import ClientRecord
 from spotify_mcp.web.responses import json_response, oauth_error
@@ -32,15 +33,16 @@ class RegistrationEndpoint:
             return oauth_error("invalid_client_metadata", "the registration body must be application/json")
         try:
             raw = await read_limited(request, MAX_REGISTRATION_BYTES)
-            body = json.loads(raw)
         except BodyTooLarge:
             return oauth_error("invalid_client_metadata", "the registration body is too large", 413)
-        except (ValueError, UnicodeDecodeError):
-            return oauth_error("invalid_client_metadata", "the registration body is not valid JSON")
         try:
-            metadata = parse_client_metadata(body)
+            metadata = parse_client_metadata(decode_metadata_json(raw))
         except ClientMetadataError as exc:
             return oauth_error(exc.error, exc.description)
+        allowlist = services.settings.redirect_host_allowlist
+        refused = [uri for uri in metadata.redirect_uris if not redirect_uri_allowed(uri, allowlist)]
+        if refused:
+            return oauth_error("invalid_redirect_uri", f"{refused[0]} is not on this server's redirect host allow-list")
 
         now = services.clock.now()
         client_id = "smcp_client_" + secrets.token_urlsafe(18)

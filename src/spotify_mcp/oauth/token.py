@@ -13,6 +13,7 @@ from spotify_mcp.crypto import hash_secret, verify_pkce
 from spotify_mcp.oauth.authorize import same_resource
 from spotify_mcp.oauth.client_request import authenticated_form
 from spotify_mcp.oauth.clients import Client
+from spotify_mcp.observability.observers import NO_OAUTH, OAuthObserver
 from spotify_mcp.scopes import parse_scope
 from spotify_mcp.services import Runtime, Services
 from spotify_mcp.store.base import RedeemOutcome, RotateOutcome
@@ -25,26 +26,33 @@ logger = logging.getLogger(__name__)
 class TokenEndpoint:
     """Exchanges codes and refresh tokens for our tokens."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, metrics: OAuthObserver = NO_OAUTH) -> None:
         self._runtime = runtime
+        self._metrics = metrics
 
     async def __call__(self, request: Request) -> Response:
         """Authenticate the client and run its grant."""
         services = self._runtime.services
         authenticated = await authenticated_form(request, services.clients)
         if isinstance(authenticated, Response):
-            return authenticated
+            return self._metrics.token(authenticated)
         client, form = authenticated
         grant_type = form.get("grant_type")
+        if not grant_type:
+            return self._metrics.token(oauth_error("invalid_request", "grant_type is required"))
         if grant_type not in ("authorization_code", "refresh_token"):
-            return oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+            return self._metrics.token(
+                oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+            )
         if grant_type not in client.metadata.grant_types:
-            return oauth_error("unauthorized_client", f"this client did not register the {grant_type} grant")
+            return self._metrics.token(
+                oauth_error("unauthorized_client", f"this client did not register the {grant_type} grant")
+            )
         if not client.is_cimd:
             await services.store.touch_client(client.client_id, services.clock.now())
         if grant_type == "authorization_code":
-            return await _authorization_code(form, client, services)
-        return await _refresh_token(form, client, services)
+            return self._metrics.token(await _authorization_code(form, client, services), grant_type)
+        return self._metrics.token(await _refresh_token(form, client, services), grant_type)
 
 
 def _field(form: FormData, name: str) -> str | None:
@@ -62,16 +70,18 @@ async def _authorization_code(form: FormData, client: Client, services: Services
     record = await services.store.get_code(hash_secret(code))
     if record is None or record.client_id != client.client_id:
         return oauth_error("invalid_grant", "the authorization code is invalid")
+    # Only a replay that proves possession (verifier, redirect URI) revokes: anyone else holding a used
+    # code must not be able to end the legitimate client's grant with it.
+    if _field(form, "redirect_uri") != record.redirect_uri:
+        return oauth_error("invalid_grant", "redirect_uri does not match the authorization request")
+    if not verify_pkce(verifier, record.code_challenge):
+        return oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
     if record.grant_id is not None:
         await services.store.revoke_grant(record.grant_id)
         logger.warning("authorization code replayed by client %s: grant revoked", client.client_id)
         return oauth_error("invalid_grant", "the authorization code was already used")
     if record.expires_at <= now:
         return oauth_error("invalid_grant", "the authorization code has expired")
-    if _field(form, "redirect_uri") != record.redirect_uri:
-        return oauth_error("invalid_grant", "redirect_uri does not match the authorization request")
-    if not verify_pkce(verifier, record.code_challenge):
-        return oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
     resource = _field(form, "resource")
     if resource is not None and not same_resource(resource, record.resource):
         return oauth_error("invalid_target", f"the only resource served here is {record.resource}")
@@ -111,7 +121,7 @@ async def _refresh_token(form: FormData, client: Client, services: Services) -> 
     requested = parse_scope(_field(form, "scope"))
     if requested and not set(requested) <= set(record.scopes):
         return oauth_error("invalid_scope", "a refresh cannot add scopes the grant does not have")
-    issued = services.tokens.issue(grant, requested or record.scopes)
+    issued = services.tokens.issue(grant, requested or record.scopes, refresh_scopes=record.scopes)
     outcome = await services.store.rotate_refresh_token(record.token_hash, issued.records, now)
     if outcome is RotateOutcome.ROTATED:
         await services.store.touch_grant(grant.grant_id, now)

@@ -49,8 +49,18 @@ class TokenService:
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
 
-    def issue(self, grant: GrantRecord, scopes: Sequence[str] | None = None) -> IssuedTokens:
-        """Mint a fresh pair for ``grant`` (optionally narrowed to ``scopes``); nothing is stored yet."""
+    def issue(
+        self,
+        grant: GrantRecord,
+        scopes: Sequence[str] | None = None,
+        *,
+        refresh_scopes: Sequence[str] | None = None,
+    ) -> IssuedTokens:
+        """Mint a fresh pair for ``grant``; nothing is stored yet.
+
+        ``scopes`` narrows the access token only; the refresh token keeps ``refresh_scopes`` (the scopes of
+        the refresh token being rotated, RFC 6749 §6), by default the grant's.
+        """
         now = self._clock.now()
         granted = tuple(scopes) if scopes is not None else grant.scopes
         access, refresh = new_secret(ACCESS_PREFIX), new_secret(REFRESH_PREFIX)
@@ -58,7 +68,6 @@ class TokenService:
             "grant_id": grant.grant_id,
             "client_id": grant.client_id,
             "user_id": grant.user_id,
-            "scopes": granted,
             "resource": grant.resource,
             "created_at": now,
         }
@@ -66,12 +75,14 @@ class TokenService:
             TokenRecord(
                 token_hash=hash_secret(access),
                 kind=TokenKind.ACCESS,
+                scopes=granted,
                 expires_at=now + self._access_ttl,
                 **common,  # type: ignore[arg-type]
             ),
             TokenRecord(
                 token_hash=hash_secret(refresh),
                 kind=TokenKind.REFRESH,
+                scopes=tuple(refresh_scopes) if refresh_scopes is not None else grant.scopes,
                 expires_at=now + self._refresh_ttl,
                 **common,  # type: ignore[arg-type]
             ),

@@ -1,7 +1,10 @@
 """Bearer authentication in front of the MCP transports.
 
 Only our own access tokens are accepted (never a Spotify token); a request without a valid one gets a
-401 whose ``WWW-Authenticate`` names the protected-resource metadata and the scopes to ask for.
+401 whose ``WWW-Authenticate`` names the protected-resource metadata and the scopes to ask for. A request
+with no Bearer credentials gets the bare challenge; an empty or malformed Bearer credential gets
+``invalid_token``; a token in the query string or two ``Authorization`` headers get 400 ``invalid_request``.
+When the store cannot be asked, the answer is 503 with ``Retry-After``: never a pass (fail closed).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from spotify_mcp.oauth.client_request import STORE_RETRY_AFTER
 from spotify_mcp.services import Runtime
+from spotify_mcp.store.base import StoreError
 
 
 class BearerAuth:
@@ -30,15 +35,32 @@ class BearerAuth:
         if scope["type"] != "http" or scope.get("method") == "OPTIONS":
             await self._app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        scheme, _, token = headers.get("authorization", "").partition(" ")
+        authorization = Headers(scope=scope).getlist("authorization")
         if b"access_token=" in scope.get("query_string", b""):
             await self._deny(send, 400, "invalid_request", "tokens are accepted only in the Authorization header")
             return
-        if scheme.lower() != "bearer" or not token.strip():
+        if len(authorization) > 1:
+            await self._deny(send, 400, "invalid_request", "send one Authorization header")
+            return
+        credentials = authorization[0].split(None, 1) if authorization else []
+        scheme = credentials[0] if credentials else ""
+        token = credentials[1].strip() if len(credentials) > 1 else ""
+        if scheme.lower() != "bearer":
             await self._deny(send, 401, None, "authentication required")
             return
-        access = await self._runtime.services.tokens.verify_access(token.strip())
+        if not token:
+            await self._deny(send, 401, "invalid_token", "the Bearer credentials carry no token")
+            return
+        try:
+            access = await self._runtime.services.tokens.verify_access(token)
+        except StoreError:
+            await self._send(
+                send,
+                503,
+                {"error": "temporarily_unavailable", "error_description": "the server cannot check tokens right now"},
+                [(b"retry-after", str(STORE_RETRY_AFTER).encode())],
+            )
+            return
         if access is None:
             await self._deny(send, 401, "invalid_token", "the access token is invalid, expired or revoked")
             return
@@ -55,17 +77,25 @@ class BearerAuth:
         challenge = self._challenge
         if error is not None:
             challenge += f', error="{error}", error_description="{description}"'
-        body = json.dumps({"error": error or "unauthorized", "error_description": description}).encode()
+        await self._send(
+            send,
+            status,
+            {"error": error or "unauthorized", "error_description": description},
+            [(b"www-authenticate", challenge.encode())],
+        )
+
+    async def _send(self, send: Send, status: int, body: dict[str, str], headers: list[tuple[bytes, bytes]]) -> None:
+        content = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", challenge.encode()),
+                    (b"content-length", str(len(content)).encode()),
+                    *headers,
                     (b"cache-control", b"no-store"),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": content})

@@ -6,6 +6,7 @@ before the tool runs, and per-user resources are rendered with the reading reque
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import AnyUrl
 
+from spotify_mcp.observability.metrics import UNKNOWN_TOOL
+from spotify_mcp.observability.observers import NO_TOOLS, ToolObserver
+from spotify_mcp.observability.request_id import bound_request_id, request_id_of_context
 from spotify_mcp.services import Runtime
 from spotify_mcp.tools.catalog import register_catalog_tools
 from spotify_mcp.tools.context import caller
@@ -26,6 +30,7 @@ from spotify_mcp.tools.profile import register_profile_tools
 from spotify_mcp.tools.prompts import register_prompts
 from spotify_mcp.tools.resources import UserResource, user_resources
 from spotify_mcp.tools.search import register_search_tools
+from spotify_mcp.tools.upstream import RECONNECT_HINT
 
 INSTRUCTIONS = """\
 Tools for the signed-in user's Spotify account.
@@ -48,9 +53,11 @@ Tools for the signed-in user's Spotify account.
 class SpotifyMCP(MCPServer):
     """MCPServer with per-tool scope checks and per-user resources."""
 
-    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+    tool_metrics: ToolObserver = NO_TOOLS
+
+    def __init__(self, runtime: Runtime, *, reconnect_hint: str = RECONNECT_HINT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.kit = ToolKit(self, runtime)
+        self.kit = ToolKit(self, runtime, reconnect_hint=reconnect_hint)
         self._user_resources: dict[str, UserResource] = {}
 
     @property
@@ -77,10 +84,18 @@ class SpotifyMCP(MCPServer):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Refuse a tool whose scopes the caller's grant lacks; otherwise run it."""
-        if context is not None and name in self.kit.scopes:
-            caller(context, self.kit.scopes[name])
-        return await super().call_tool(name, arguments, context)
+        """Refuse a tool whose scopes the caller's grant lacks; otherwise run it, counted and timed."""
+        started, outcome = time.perf_counter(), "error"
+        try:
+            with bound_request_id(request_id_of_context(context)):
+                if context is not None and name in self.kit.scopes:
+                    caller(context, self.kit.scopes[name])
+                result = await super().call_tool(name, arguments, context)
+            outcome = "error" if isinstance(result, CallToolResult) and result.is_error else "ok"
+            return result
+        finally:
+            tool = name if name in self.kit.scopes else UNKNOWN_TOOL
+            self.tool_metrics.tool_call(tool, outcome, time.perf_counter() - started)
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
@@ -93,10 +108,15 @@ class SpotifyMCP(MCPServer):
         return [ReadResourceContents(content=content, mime_type=resource.mime_type)]
 
 
-def build_mcp_server(runtime: Runtime) -> SpotifyMCP:
-    """Create the server with every tool, resource and prompt registered in a fixed order."""
+def build_mcp_server(runtime: Runtime, *, reconnect_hint: str = RECONNECT_HINT) -> SpotifyMCP:
+    """Create the server with every tool, resource and prompt registered in a fixed order.
+
+    ``reconnect_hint`` is what a tool says to do once the user's Spotify access has ended (the remote
+    server: reconnect it; the local stdio server: run ``spotify-mcp login`` again).
+    """
     server = SpotifyMCP(
         runtime,
+        reconnect_hint=reconnect_hint,
         name="spotify-mcp",
         title="Spotify",
         description="Search, playback, playlists, library and listening history of your Spotify account.",

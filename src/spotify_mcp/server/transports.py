@@ -43,7 +43,11 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 def streamable_http(server: MCPServer, settings: Settings) -> tuple[ASGIApp, StreamableHTTPSessionManager]:
     """The /mcp ASGI app and its session manager (whose ``run()`` the lifespan must enter)."""
-    server.streamable_http_app(streamable_http_path="/mcp", transport_security=transport_security(settings))
+    server.streamable_http_app(
+        streamable_http_path="/mcp",
+        transport_security=transport_security(settings),
+        stateless_http=settings.stateless_http,
+    )
     manager = server.session_manager
     return StreamableHTTPASGIApp(manager), manager
 

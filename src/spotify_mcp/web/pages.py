@@ -1,4 +1,8 @@
-"""Server-rendered HTML: the consent page and error pages. Everything interpolated is escaped."""
+"""Server-rendered HTML: the consent page and error pages. Everything interpolated is escaped.
+
+No scripts, and one static stylesheet: the pages' Content-Security-Policy allows exactly ``STYLE`` by its
+hash (``web/responses.py``), so editing it needs nothing else, but any other inline style is blocked.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,19 @@ from html import escape
 
 from spotify_mcp.scopes import DESCRIPTIONS
 
-_STYLE = """
+STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;background:#121212;color:#eee;margin:0}
 main{max-width:34rem;margin:3rem auto;padding:2rem;background:#1e1e1e;border-radius:12px}
-h1{font-size:1.4rem;margin-top:0}code{background:#2a2a2a;padding:.1rem .3rem;border-radius:4px}
+h1{font-size:1.4rem;margin-top:0;overflow-wrap:anywhere}
+code{background:#2a2a2a;padding:.1rem .3rem;border-radius:4px;font-size:.85em;overflow-wrap:anywhere}
+li code{white-space:nowrap}
 .warn{background:#3a2a00;border-left:4px solid #f5b400;padding:.6rem .8rem;margin:1rem 0}
 ul{padding-left:1.2rem}li{margin:.25rem 0}.muted{color:#aaa;font-size:.9rem}
 .actions{display:flex;gap:1rem;margin-top:1.5rem}
 button{font-size:1rem;padding:.7rem 1.4rem;border-radius:999px;border:0;cursor:pointer}
 button[value=approve]{background:#1db954;color:#000;font-weight:600}
 button[value=deny]{background:#333;color:#eee}
+@media (max-width:36rem){main{margin:0;border-radius:0;padding:1.25rem}}
 """
 
 
@@ -24,7 +31,7 @@ def _document(title: str, body: str) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><main>{body}</main></body></html>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>"
     )
 
 
@@ -43,6 +50,9 @@ def consent_page(
     scopes: Sequence[str],
     request_id: str,
     csrf_token: str,
+    redirect_uri: str | None = None,
+    offer_remember: bool = False,
+    remembered: bool = False,
 ) -> str:
     """The page where a person approves or denies an MCP client's access to their Spotify account."""
     items = "".join(
@@ -57,14 +67,29 @@ def consent_page(
     )
     warning = (
         "<div class=warn>This application can only send you back to <strong>your own computer</strong> "
-        f"(<code>{escape(redirect_host)}</code>). Approve only if you just started it yourself.</div>"
+        f"(<code>{escape(redirect_host)}</code>): the app runs on this device; make sure you trust it. "
+        "Approve only if you just started it yourself.</div>"
         if loopback_only
+        else ""
+    )
+    full_uri = f" <span class=muted>(<code>{escape(redirect_uri)}</code>)</span>" if redirect_uri else ""
+    notice = (
+        "<p class=muted>You allowed this application in this browser before. Continue only if you just asked "
+        "it to connect.</p>"
+        if remembered
+        else ""
+    )
+    remember = (
+        f"<p><label><input type=checkbox name=remember value=1{' checked' if remembered else ''}> "
+        "Remember this application in this browser</label></p>"
+        if offer_remember
         else ""
     )
     body = f"""
 <h1>Allow <strong>{escape(client_name)}</strong> to use your Spotify account?</h1>
 {origin}
-<p>After you approve and sign in to Spotify, access is handed to <strong>{escape(redirect_host)}</strong>.</p>
+{notice}
+<p>After you approve and sign in to Spotify, access is handed to <strong>{escape(redirect_host)}</strong>{full_uri}.</p>
 {warning}
 <p>It will be able to:</p><ul>{items or "<li>See your public Spotify profile</li>"}</ul>
 <p class=muted>Your Spotify password and Spotify tokens stay on this server; the application only gets
@@ -72,6 +97,7 @@ a token for this server, which you can revoke.</p>
 <form method=post action="/consent">
 <input type=hidden name=request value="{escape(request_id)}">
 <input type=hidden name=csrf value="{escape(csrf_token)}">
+{remember}
 <div class=actions>
 <button type=submit name=action value=approve>Allow and continue to Spotify</button>
 <button type=submit name=action value=deny>Deny</button>
