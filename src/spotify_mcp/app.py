@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import socket
@@ -12,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio
 import httpx2
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
@@ -22,6 +24,7 @@ from spotify_mcp.crypto import KeyRing
 from spotify_mcp.oauth.authorize import AuthorizeEndpoint
 from spotify_mcp.oauth.callback import CallbackEndpoint
 from spotify_mcp.oauth.cimd import CIMDFetcher
+from spotify_mcp.oauth.client_request import guard_store
 from spotify_mcp.oauth.clients import ClientRegistry
 from spotify_mcp.oauth.consent import ConsentEndpoint
 from spotify_mcp.oauth.metadata import (
@@ -34,6 +37,9 @@ from spotify_mcp.oauth.registration import RegistrationEndpoint
 from spotify_mcp.oauth.revoke import RevokeEndpoint
 from spotify_mcp.oauth.token import TokenEndpoint
 from spotify_mcp.oauth.tokens import TokenService
+from spotify_mcp.observability.health import readyz
+from spotify_mcp.observability.metrics import HttpMetricsMiddleware, Metrics, metrics_endpoint
+from spotify_mcp.observability.request_id import RequestIdMiddleware
 from spotify_mcp.server.bearer import BearerAuth
 from spotify_mcp.server.mcp_server import build_mcp_server
 from spotify_mcp.server.step_up import ScopeStepUp
@@ -43,10 +49,11 @@ from spotify_mcp.settings import Settings
 from spotify_mcp.spotify.accounts import SpotifyAccounts
 from spotify_mcp.spotify.api import SpotifyAPI
 from spotify_mcp.spotify.credentials import CredentialsManager
-from spotify_mcp.store import open_store
+from spotify_mcp.store import Store, open_store
 from spotify_mcp.store.sweeper import sweep_forever
 from spotify_mcp.web.cors import with_cors
 from spotify_mcp.web.pages import home_page
+from spotify_mcp.web.ratelimit import RateLimiter
 from spotify_mcp.web.responses import html_page
 
 SPOTIFY_TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
@@ -58,22 +65,34 @@ def create_app(
     clock: Clock | None = None,
     keys: KeyRing | None = None,
     spotify_transport: httpx2.AsyncBaseTransport | None = None,
+    store_opener: Callable[[str], Awaitable[Store]] | None = None,
 ) -> Starlette:
-    """Build the whole server. ``spotify_transport`` lets tests reach an in-process Spotify emulator."""
+    """Build the whole server. ``spotify_transport`` lets tests reach an in-process Spotify emulator.
+
+    ``store_opener`` opens the store from its URL (default ``open_store``); tests use it to put a store that
+    fails on demand in front of the real one. The lifespan closes whatever it returns.
+    """
     clock = clock or SystemClock()
     keys = keys or settings.key_ring()
     runtime = Runtime()
+    limiter = RateLimiter.from_settings(runtime, settings)
     server = build_mcp_server(runtime)
+    metrics = Metrics()
+    server.tool_metrics = metrics.tools
     mcp_app, session_manager = streamable_http(server, settings)
     sse_app = sse(server, settings)
 
     def bearer(app: ASGIApp) -> ASGIApp:
         metadata_url = resource_metadata_url(settings)
         stepped = ScopeStepUp(app, server.required_scopes, resource_metadata=metadata_url)
-        return BearerAuth(stepped, runtime, resource_metadata=metadata_url, scopes=" ".join(settings.scopes))
+        limited = limiter.per_user("tools", stepped)
+        return BearerAuth(limited, runtime, resource_metadata=metadata_url, scopes=" ".join(settings.scopes))
 
-    def endpoint(handler: object, methods: list[str], *, cors: bool = False) -> ASGIApp:
-        app = request_response(handler)  # type: ignore[arg-type]
+    def endpoint(handler: object, methods: list[str], *, cors: bool = False, limit: str | None = None) -> ASGIApp:
+        # A store failure is 503 + Retry-After (JSON for APIs, a page for browser endpoints), not a 500.
+        app = request_response(guard_store(handler, page=not cors, https=settings.is_https))  # type: ignore[arg-type]
+        if limit is not None:
+            app = limiter.per_address(limit, app)
         return with_cors(app, methods) if cors else _AsgiEndpoint(app)
 
     as_metadata = MetadataEndpoint(authorization_server_metadata(settings))
@@ -81,28 +100,51 @@ def create_app(
     routes = [
         Route("/", endpoint=_home(settings), methods=["GET"]),
         Route("/healthz", endpoint=_healthz, methods=["GET"]),
+        Route("/readyz", endpoint=readyz(runtime), methods=["GET"]),
         Route("/.well-known/oauth-authorization-server", endpoint(as_metadata, ["GET"], cors=True)),
         Route("/.well-known/oauth-protected-resource/mcp", endpoint(pr_metadata, ["GET"], cors=True)),
         Route("/.well-known/oauth-protected-resource", endpoint(pr_metadata, ["GET"], cors=True)),
         Route(
             "/register",
-            endpoint(RegistrationEndpoint(runtime), ["POST"], cors=True),
+            endpoint(RegistrationEndpoint(runtime), ["POST"], cors=True, limit="register"),
             methods=["POST", "OPTIONS"],
         ),
-        Route("/authorize", endpoint(AuthorizeEndpoint(runtime), ["GET", "POST"]), methods=["GET", "POST"]),
-        Route("/consent", endpoint(ConsentEndpoint(runtime), ["GET", "POST"]), methods=["GET", "POST"]),
-        Route("/callback", endpoint(CallbackEndpoint(runtime), ["GET"]), methods=["GET"]),
-        Route("/token", endpoint(TokenEndpoint(runtime), ["POST"], cors=True), methods=["POST", "OPTIONS"]),
-        Route("/revoke", endpoint(RevokeEndpoint(runtime), ["POST"], cors=True), methods=["POST", "OPTIONS"]),
+        Route(
+            "/authorize",
+            endpoint(AuthorizeEndpoint(runtime, metrics=metrics.oauth), ["GET", "POST"], limit="authorize"),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/consent",
+            endpoint(ConsentEndpoint(runtime, metrics=metrics.oauth), ["GET", "POST"], limit="consent"),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/callback",
+            endpoint(CallbackEndpoint(runtime, metrics=metrics.oauth), ["GET"], limit="callback"),
+            methods=["GET"],
+        ),
+        Route(
+            "/token",
+            endpoint(TokenEndpoint(runtime, metrics=metrics.oauth), ["POST"], cors=True, limit="token"),
+            methods=["POST", "OPTIONS"],
+        ),
+        Route(
+            "/revoke",
+            endpoint(RevokeEndpoint(runtime), ["POST"], cors=True, limit="revoke"),
+            methods=["POST", "OPTIONS"],
+        ),
         Route("/mcp", with_cors(bearer(mcp_app), ["GET", "POST", "DELETE"])),
         Route("/sse", with_cors(bearer(sse_app), ["GET"]), methods=["GET", "OPTIONS"]),
         Route("/messages/", with_cors(bearer(sse_app), ["POST"]), methods=["POST", "OPTIONS"]),
     ]
+    if settings.metrics_on_main_port:
+        routes.append(Route("/metrics", metrics_endpoint(metrics), methods=["GET"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            store = await open_store(settings.effective_store_url)
+            store = await (store_opener or open_store)(settings.effective_store_url)
             stack.push_async_callback(store.close)
             spotify_http = await stack.enter_async_context(
                 httpx2.AsyncClient(transport=spotify_transport, timeout=SPOTIFY_TIMEOUT, follow_redirects=False)
@@ -122,7 +164,7 @@ def create_app(
                 client_id=settings.spotify_client_id,
                 client_secret=settings.spotify_client_secret.get_secret_value(),
             )
-            credentials = CredentialsManager(store, keys, accounts, clock, owner=_replica_id())
+            credentials = CredentialsManager(store, keys, accounts, clock, owner=_replica_id(), metrics=metrics.spotify)
             runtime.start(
                 Services(
                     settings=settings,
@@ -140,7 +182,11 @@ def create_app(
                     accounts=accounts,
                     credentials=credentials,
                     spotify=SpotifyAPI(
-                        spotify_http, api_url=settings.spotify_api_url, credentials=credentials, clock=clock
+                        spotify_http,
+                        api_url=settings.spotify_api_url,
+                        credentials=credentials,
+                        clock=clock,
+                        metrics=metrics.spotify,
                     ),
                     spotify_http=spotify_http,
                 )
@@ -150,11 +196,21 @@ def create_app(
             background = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(background.cancel_scope.cancel)
             if settings.sweep_interval > 0:
-                background.start_soon(sweep_forever, store, clock, settings.sweep_interval)
+                background.start_soon(
+                    functools.partial(
+                        sweep_forever,
+                        store,
+                        clock,
+                        settings.sweep_interval,
+                        unused_client_ttl=settings.unused_client_ttl,
+                    )
+                )
             yield
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    observed = [Middleware(RequestIdMiddleware), Middleware(HttpMetricsMiddleware, metrics=metrics.http)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=observed)
     app.state.runtime = runtime
+    app.state.metrics = metrics
     return app
 
 

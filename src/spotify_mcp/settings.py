@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from spotify_mcp.crypto import KEY_HELP, KeyRing, KeyRingError
 from spotify_mcp.scopes import DEFAULT_SCOPES, SPOTIFY_SCOPES
+from spotify_mcp.web.client_address import parse_proxy_networks
+from spotify_mcp.web.ratelimit import parse_rate_limits
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -88,6 +90,11 @@ class Settings(BaseSettings):
         validation_alias=_env("SPOTIFY_MCP_CIMD_CA_FILE", "cimd_ca_file"),
     )
     log_level: str = Field(default="INFO", validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"))
+    stateless_http: bool = Field(
+        default=False,
+        description="serve 2025-era Streamable HTTP without sessions, so replicas need no sticky routing",
+        validation_alias=_env("SPOTIFY_MCP_STATELESS_HTTP", "stateless_http"),
+    )
     sweep_interval: float = Field(
         default=600.0,
         ge=0,
@@ -95,12 +102,104 @@ class Settings(BaseSettings):
         description="seconds between deletions of expired requests, codes and tokens; 0 turns the sweep off",
         validation_alias=_env("SPOTIFY_MCP_SWEEP_INTERVAL", "sweep_interval"),
     )
+    rate_limits: str = Field(
+        default="",
+        description="overrides of the default rate limits as name=count/seconds,... (name=off lifts one); off: none",
+        validation_alias=_env("SPOTIFY_MCP_RATE_LIMITS", "rate_limits"),
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="reverse proxies (IPs or CIDR networks) whose X-Forwarded-For names the client address",
+        validation_alias=_env("SPOTIFY_MCP_TRUSTED_PROXIES", "trusted_proxies"),
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one readable line per record; json: one JSON object per line",
+        validation_alias=_env("SPOTIFY_MCP_LOG_FORMAT", "log_format"),
+    )
+    metrics: str = Field(
+        default="on",
+        description="on: Prometheus /metrics on the main port; off; or a port number for a separate listener",
+        validation_alias=_env("SPOTIFY_MCP_METRICS", "metrics"),
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="the address the separate metrics listener binds (when SPOTIFY_MCP_METRICS is a port)",
+        validation_alias=_env("SPOTIFY_MCP_METRICS_HOST", "metrics_host"),
+    )
+    unused_client_ttl: int = Field(
+        default=30 * 86400,
+        ge=0,
+        description="seconds after which a registered client with no grants and no use is deleted; 0: never",
+        validation_alias=_env("SPOTIFY_MCP_UNUSED_CLIENT_TTL", "unused_client_ttl"),
+    )
+    redirect_host_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="hosts (or *.suffix) client redirect URIs may use, checked at /register and /authorize; empty: any",
+        validation_alias=_env("SPOTIFY_MCP_REDIRECT_HOST_ALLOWLIST", "redirect_host_allowlist"),
+    )
+    cimd_domain_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="hosts (or *.suffix) of client metadata document client_ids accepted at /authorize; empty: any",
+        validation_alias=_env("SPOTIFY_MCP_CIMD_DOMAIN_ALLOWLIST", "cimd_domain_allowlist"),
+    )
+    remember_consent: bool = Field(
+        default=True,
+        description="offer the consent page's 'remember this app in this browser' checkbox (never ticked by default)",
+        validation_alias=_env("SPOTIFY_MCP_REMEMBER_CONSENT", "remember_consent"),
+    )
+    remember_consent_ttl: int = Field(
+        default=30 * 86400,
+        ge=3600,
+        le=400 * 86400,
+        description="seconds a remembered consent lasts in a browser",
+        validation_alias=_env("SPOTIFY_MCP_REMEMBER_CONSENT_TTL", "remember_consent_ttl"),
+    )
+
+    @field_validator("redirect_host_allowlist", "cimd_domain_allowlist", mode="before")
+    @classmethod
+    def _split_host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace(" ", ",").split(",")
+        if isinstance(value, list | tuple):
+            return tuple(str(p).strip().lower().rstrip(".") for p in value if str(p).strip())
+        return value
 
     @field_validator("cimd_ca_file")
     @classmethod
     def _check_ca_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"the CA file {value} does not exist; give a PEM file of certificate authorities")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _check_metrics(cls, value: object) -> object:
+        text = str(value).strip().lower() if isinstance(value, str | int) else value
+        if text in ("on", "off"):
+            return text
+        if isinstance(text, str) and text.isdigit() and 1 <= int(text) <= 65535:
+            return str(int(text))
+        raise ValueError("must be on (serve /metrics on the main port), off, or a port number for a separate listener")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _check_rate_limits(cls, value: str) -> str:
+        parse_rate_limits(value)
+        return value.strip()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _check_trusted_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return parse_proxy_networks(str(item) for item in value)
         return value
 
     @field_validator("public_url")
@@ -169,6 +268,16 @@ class Settings(BaseSettings):
     def is_https(self) -> bool:
         """Whether the public URL is https (secure cookies, HSTS)."""
         return self.public_url.startswith("https://")
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port of the separate metrics listener, or None (metrics on the main port, or off)."""
+        return int(self.metrics) if self.metrics.isdigit() else None
+
+    @property
+    def metrics_on_main_port(self) -> bool:
+        """Whether /metrics is served on the main port."""
+        return self.metrics == "on"
 
     @property
     def effective_store_url(self) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx2
 import pytest
 
-from tests.support import PUBLIC, Harness
+from tests.support import PUBLIC, Harness, harness
 
 pytestmark = pytest.mark.anyio
 
@@ -51,3 +53,17 @@ async def test_another_principals_token_cannot_use_the_session(h: Harness) -> No
     response = await list_tools(h, intruder, session)
     assert response.status_code == 404
     assert "tools" not in response.text
+
+
+async def test_stateless_mode_serves_2025_era_clients_without_sessions(tmp_path: Path) -> None:
+    async with harness(tmp_path, stateless_http=True) as h:
+        token = (await h.tokens((await h.register())["client_id"]))["access_token"]
+        headers = {**HEADERS, "Authorization": f"Bearer {token}"}
+        opened = await h.http.post(f"{PUBLIC}/mcp", json=INITIALIZE, headers=headers)
+        assert opened.status_code == 200
+        assert "mcp-session-id" not in opened.headers
+        listed = await h.http.post(
+            f"{PUBLIC}/mcp", json=LIST, headers={**headers, "Mcp-Protocol-Version": "2025-06-18"}
+        )
+        assert listed.status_code == 200
+        assert "searchTracks" in listed.text
