@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import socket
@@ -227,3 +228,14 @@ async def test_uvicorn_access_logs_are_scrubbed_and_carry_the_request_id(
     [probe_line] = [r for r in access if "/healthz" in r["message"]]
     assert probe_line["request_id"] == "probe-1"
     assert "color_message" not in probe_line
+
+
+def test_a_plain_handler_installed_before_ours_is_removed_so_nothing_prints_unredacted(capture_logs: Any) -> None:
+    plain_stream = io.StringIO()
+    plain = logging.StreamHandler(plain_stream)
+    logging.getLogger().addHandler(plain)  # what the MCP SDK's MCPServer installs through logging.basicConfig
+    logs: Logs = capture_logs("text")
+    logging.getLogger("spotify_mcp.test").warning("token smcp_at_%s", "Zz9" * 12)
+    assert plain not in logging.getLogger().handlers
+    assert plain_stream.getvalue() == ""
+    assert "Zz9" * 12 not in logs.output

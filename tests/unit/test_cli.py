@@ -27,15 +27,24 @@ def test_serve_without_a_secret_key_exits_with_advice(
     assert "secrets.token_bytes(32)" in err
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port_pair() -> int:
+    """A port that is free with the next one free too (the demo puts its emulator on PORT + 1)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise AssertionError("no two consecutive free ports on 127.0.0.1")
 
 
 @pytest.mark.e2e
 def test_demo_serves_the_mcp_endpoint_and_prints_how_to_connect(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port_pair()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "spotify_mcp.cli", "demo", "--port", str(port)],
@@ -50,9 +59,10 @@ def test_demo_serves_the_mcp_endpoint_and_prints_how_to_connect(tmp_path: Path) 
         for _ in range(200):
             line = process.stderr.readline()
             seen.append(line)
-            if ("Uvicorn running on" in line and f":{port}" in line) or not line:
+            if f"Uvicorn running on http://127.0.0.1:{port} " in line or not line:
                 break
         output = "".join(seen)
+        assert f"Uvicorn running on http://127.0.0.1:{port} " in output, output
         assert f"http://127.0.0.1:{port}/mcp" in output
         assert "npx @modelcontextprotocol/inspector" in output
         metadata = httpx2.get(f"http://127.0.0.1:{port}/.well-known/oauth-authorization-server").json()

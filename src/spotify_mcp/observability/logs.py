@@ -155,9 +155,10 @@ def configure_logging(
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
     root = logging.getLogger()
+    # Every other root handler goes too: the MCP SDK's MCPServer calls logging.basicConfig with a plain stderr
+    # handler that would print records unredacted beside ours.
     for existing in list(root.handlers):
-        if isinstance(existing, _Handler):
-            root.removeHandler(existing)
+        root.removeHandler(existing)
     handler = _Handler(stream if stream is not None else sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactionFilter())
