@@ -35,3 +35,4 @@ bench: setup
 
 docs: setup
 	$(PY) -c "import anyio; from spotify_mcp.server.mcp_server import build_mcp_server; from spotify_mcp.services import Runtime; from spotify_mcp.tools.reference import render_tools_markdown; open('docs/tools.md', 'w').write(anyio.run(render_tools_markdown, build_mcp_server(Runtime())))"
+	$(PY) -c "from spotify_mcp.settings_doc import render_configuration_markdown; open('docs/configuration.md', 'w').write(render_configuration_markdown())"

@@ -42,45 +42,88 @@ class Settings(BaseSettings):
         env_file=".env", extra="ignore", populate_by_name=True, frozen=True, env_ignore_empty=True
     )
 
-    spotify_client_id: str = Field(validation_alias=_env("SPOTIFY_CLIENT_ID", "spotify_client_id"))
-    spotify_client_secret: SecretStr = Field(validation_alias=_env("SPOTIFY_CLIENT_SECRET", "spotify_client_secret"))
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", validation_alias=_env("SPOTIFY_MCP_PUBLIC_URL", "public_url")
+    spotify_client_id: str = Field(
+        description="the Spotify app's client id (required)",
+        validation_alias=_env("SPOTIFY_CLIENT_ID", "spotify_client_id"),
     )
-    data_dir: Path = Field(default_factory=default_data_dir, validation_alias=_env("SPOTIFY_MCP_DATA_DIR", "data_dir"))
-    store_url: str | None = Field(default=None, validation_alias=_env("SPOTIFY_MCP_STORE_URL", "store_url"))
-    secret_key: SecretStr | None = Field(default=None, validation_alias=_env("SPOTIFY_MCP_SECRET_KEY", "secret_key"))
+    spotify_client_secret: SecretStr = Field(
+        description=(
+            "the Spotify app's client secret (required for serve; optional for login, "
+            "which then signs in as a public PKCE client)"
+        ),
+        validation_alias=_env("SPOTIFY_CLIENT_SECRET", "spotify_client_secret"),
+    )
+    public_url: str = Field(
+        description=(
+            "the public base URL: the OAuth issuer, the MCP endpoint is BASE/mcp; "
+            "never derived from request headers; https unless loopback"
+        ),
+        default="http://127.0.0.1:8000",
+        validation_alias=_env("SPOTIFY_MCP_PUBLIC_URL", "public_url"),
+    )
+    data_dir: Path = Field(
+        description="data directory (SQLite store, local-mode files); default ~/.local/share/spotify-mcp",
+        default_factory=default_data_dir,
+        validation_alias=_env("SPOTIFY_MCP_DATA_DIR", "data_dir"),
+    )
+    store_url: str | None = Field(
+        description=(
+            "where state lives: sqlite:///path.db, postgresql://user@host:5432/db?schema=name or "
+            "redis://host:6379/0?prefix=name; default sqlite:/// under the data dir"
+        ),
+        default=None,
+        validation_alias=_env("SPOTIFY_MCP_STORE_URL", "store_url"),
+    )
+    secret_key: SecretStr | None = Field(
+        description=(
+            "key ring, comma-separated, first one seals new values; each key is 32 random bytes in URL-safe base64 (44 "
+            "characters); required for serve"
+        ),
+        default=None,
+        validation_alias=_env("SPOTIFY_MCP_SECRET_KEY", "secret_key"),
+    )
     spotify_accounts_url: str = Field(
+        description="Spotify accounts service (token endpoint, sign-in)",
         default="https://accounts.spotify.com",
         validation_alias=_env("SPOTIFY_ACCOUNTS_URL", "spotify_accounts_url"),
     )
     spotify_api_url: str = Field(
-        default="https://api.spotify.com/v1", validation_alias=_env("SPOTIFY_API_URL", "spotify_api_url")
+        description="Spotify Web API base URL",
+        default="https://api.spotify.com/v1",
+        validation_alias=_env("SPOTIFY_API_URL", "spotify_api_url"),
     )
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=(), validation_alias=_env("SPOTIFY_MCP_ALLOWED_HOSTS", "allowed_hosts")
+        description="extra Host/Origin values accepted on the MCP endpoints, comma-separated",
+        default=(),
+        validation_alias=_env("SPOTIFY_MCP_ALLOWED_HOSTS", "allowed_hosts"),
     )
-    port: int = Field(default=8000, ge=1, le=65535, validation_alias=_env("PORT", "port"))
+    port: int = Field(description="listening port", default=8000, ge=1, le=65535, validation_alias=_env("PORT", "port"))
     scopes: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=DEFAULT_SCOPES, validation_alias=_env("SPOTIFY_MCP_SCOPES", "scopes")
+        description="Spotify scopes offered to clients by default, space- or comma-separated",
+        default=DEFAULT_SCOPES,
+        validation_alias=_env("SPOTIFY_MCP_SCOPES", "scopes"),
     )
     access_token_ttl: int = Field(
+        description="lifetime of our access tokens, seconds",
         default=3600,
         ge=60,
         le=86400,
         validation_alias=_env("SPOTIFY_MCP_ACCESS_TOKEN_TTL", "access_token_ttl"),
     )
     refresh_token_ttl: int = Field(
+        description="lifetime of our refresh tokens, seconds",
         default=30 * 86400,
         ge=3600,
         le=180 * 86400,
         validation_alias=_env("SPOTIFY_MCP_REFRESH_TOKEN_TTL", "refresh_token_ttl"),
     )
     cimd_allow_private_addresses: bool = Field(
+        description="development only: fetch client metadata documents from private and loopback addresses",
         default=False,
         validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_PRIVATE_ADDRESSES", "cimd_allow_private_addresses"),
     )
     cimd_allow_http_loopback: bool = Field(
+        description="development only: accept http://127.0.0.1 client metadata documents",
         default=False,
         validation_alias=_env("SPOTIFY_MCP_CIMD_ALLOW_HTTP_LOOPBACK", "cimd_allow_http_loopback"),
     )
@@ -89,7 +132,11 @@ class Settings(BaseSettings):
         description="PEM file of extra certificate authorities to trust when fetching client metadata documents",
         validation_alias=_env("SPOTIFY_MCP_CIMD_CA_FILE", "cimd_ca_file"),
     )
-    log_level: str = Field(default="INFO", validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"))
+    log_level: str = Field(
+        description="log level (DEBUG, INFO, WARNING, ERROR)",
+        default="INFO",
+        validation_alias=_env("SPOTIFY_MCP_LOG_LEVEL", "log_level"),
+    )
     stateless_http: bool = Field(
         default=False,
         description="serve 2025-era Streamable HTTP without sessions, so replicas need no sticky routing",
