@@ -9,11 +9,12 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from spotify_mcp.tools.context import caller
-from spotify_mcp.tools.formatting import Album, Artist, Page, Track, album, artist, track
+from spotify_mcp.tools.formatting import Album, Artist, Track, album, artist, track
 from spotify_mcp.tools.ids import parse_ref
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.paging import gather, page
 from spotify_mcp.tools.params import Limit, Market, Offset, market_params
+from spotify_mcp.tools.results import Page
 
 ALBUM_TRACKS_PAGE = 50
 ARTIST_ALBUMS_PAGE = 10

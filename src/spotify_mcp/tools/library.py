@@ -12,11 +12,12 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from spotify_mcp.tools.context import caller
-from spotify_mcp.tools.formatting import Album, Artist, CursorPage, Done, Page, Track, album, artist, track
+from spotify_mcp.tools.formatting import Album, Artist, Track, album, artist, track
 from spotify_mcp.tools.ids import parse_refs
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.paging import gather, page
 from spotify_mcp.tools.params import Limit, Market, Offset, market_params
+from spotify_mcp.tools.results import CursorPage, Done, Page
 
 PAGE_MAX = 50
 MAX_LIBRARY_URIS = 40

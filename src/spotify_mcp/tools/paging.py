@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from spotify_mcp.tools.formatting import Item, Page
 from spotify_mcp.tools.kit import ToolKit
+from spotify_mcp.tools.results import Item, Page
 
 
 async def gather(

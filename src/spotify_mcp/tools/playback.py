@@ -9,10 +9,10 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from spotify_mcp.tools.context import ToolFailure, caller
-from spotify_mcp.tools.formatting import Done
 from spotify_mcp.tools.ids import parse_ref, parse_refs
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.params import DeviceId
+from spotify_mcp.tools.results import Done
 
 MODIFY = ("user-modify-playback-state",)
 CONTEXTS = ("album", "playlist", "artist", "show")

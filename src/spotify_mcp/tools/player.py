@@ -8,9 +8,10 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from spotify_mcp.tools.context import caller
-from spotify_mcp.tools.formatting import Device, Page, Playback, Queue, device, playback, track
+from spotify_mcp.tools.formatting import Device, device, track
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.params import Limit, Market, market_params
+from spotify_mcp.tools.results import Page, Playback, Queue, playback
 
 READ_STATE = ("user-read-playback-state",)
 

@@ -9,11 +9,12 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from spotify_mcp.tools.context import ToolFailure, caller
-from spotify_mcp.tools.formatting import Done, Page, Playlist, Track, playlist, track
+from spotify_mcp.tools.formatting import Playlist, Track, playlist, track
 from spotify_mcp.tools.ids import parse_ref, parse_refs
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.paging import gather, page
 from spotify_mcp.tools.params import Limit, Market, Offset, PlaylistId, market_params
+from spotify_mcp.tools.results import Done, Page
 
 PAGE_MAX = 50
 MAX_URIS = 100

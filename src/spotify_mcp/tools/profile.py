@@ -9,10 +9,11 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from spotify_mcp.tools.context import caller
-from spotify_mcp.tools.formatting import Artist, CursorPage, Page, Track, UserProfile, artist, profile, track
+from spotify_mcp.tools.formatting import Artist, Track, UserProfile, artist, profile, track
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.paging import gather, page
 from spotify_mcp.tools.params import Limit, Offset, TimeRange
+from spotify_mcp.tools.results import CursorPage, Page
 
 TOP_PAGE = 50
 TOP_CEILING = 100

@@ -10,9 +10,10 @@ from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources import Resource
 
 from spotify_mcp.tools.context import ToolFailure, caller
-from spotify_mcp.tools.formatting import Playback, playback, profile
+from spotify_mcp.tools.formatting import profile
 from spotify_mcp.tools.kit import ToolKit
 from spotify_mcp.tools.player import READ_STATE
+from spotify_mcp.tools.results import Playback, playback
 
 PLAYBACK_URI = "spotify://me/player"
 PROFILE_URI = "spotify://me/profile"

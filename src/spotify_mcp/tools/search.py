@@ -8,10 +8,11 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from spotify_mcp.tools.context import caller
-from spotify_mcp.tools.formatting import Album, Artist, Page, Playlist, Track, album, artist, playlist, track
+from spotify_mcp.tools.formatting import Album, Artist, Playlist, Track, album, artist, playlist, track
 from spotify_mcp.tools.kit import ToolKit, answer
 from spotify_mcp.tools.paging import gather, page
 from spotify_mcp.tools.params import Limit, Market, Offset, OptionalQuery, Query, market_params
+from spotify_mcp.tools.results import Page
 
 SEARCH_PAGE = 10
 SEARCH_CEILING = 1000
