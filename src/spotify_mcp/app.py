@@ -54,7 +54,7 @@ from spotify_mcp.store.sweeper import sweep_forever
 from spotify_mcp.web.cors import with_cors
 from spotify_mcp.web.pages import home_page
 from spotify_mcp.web.ratelimit import RateLimiter
-from spotify_mcp.web.responses import html_page
+from spotify_mcp.web.responses import NoStore, html_page
 
 SPOTIFY_TIMEOUT = httpx2.Timeout(10.0, connect=5.0)
 
@@ -134,9 +134,9 @@ def create_app(
             endpoint(RevokeEndpoint(runtime), ["POST"], cors=True, limit="revoke"),
             methods=["POST", "OPTIONS"],
         ),
-        Route("/mcp", with_cors(bearer(mcp_app), ["GET", "POST", "DELETE"])),
-        Route("/sse", with_cors(bearer(sse_app), ["GET"]), methods=["GET", "OPTIONS"]),
-        Route("/messages/", with_cors(bearer(sse_app), ["POST"]), methods=["POST", "OPTIONS"]),
+        Route("/mcp", with_cors(NoStore(bearer(mcp_app)), ["GET", "POST", "DELETE"])),
+        Route("/sse", with_cors(NoStore(bearer(sse_app)), ["GET"]), methods=["GET", "OPTIONS"]),
+        Route("/messages/", with_cors(NoStore(bearer(sse_app)), ["POST"]), methods=["POST", "OPTIONS"]),
     ]
     if settings.metrics_on_main_port:
         routes.append(Route("/metrics", metrics_endpoint(metrics), methods=["GET"]))

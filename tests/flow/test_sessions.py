@@ -67,3 +67,13 @@ async def test_stateless_mode_serves_2025_era_clients_without_sessions(tmp_path:
         )
         assert listed.status_code == 200
         assert "searchTracks" in listed.text
+
+
+async def test_mcp_answers_carrying_a_users_data_are_never_stored_by_caches(h: Harness) -> None:
+    token = (await h.tokens((await h.register())["client_id"]))["access_token"]
+    opened = await h.http.post(
+        f"{PUBLIC}/mcp", json=INITIALIZE, headers={**HEADERS, "Authorization": f"Bearer {token}"}
+    )
+    listed = await list_tools(h, token, opened.headers["mcp-session-id"])
+    assert "no-store" in opened.headers["cache-control"]
+    assert "no-store" in listed.headers["cache-control"]

@@ -21,7 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spotify_mcp.web.pages import STYLE
 
@@ -113,3 +115,27 @@ def redirect(location: str, *, https: bool) -> Response:
     if https:
         headers.update(HSTS)
     return Response(status_code=302, headers=headers)
+
+
+class NoStore:
+    """ASGI wrapper making sure every response says ``Cache-Control: no-store`` (added to what it already says)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; mark the response start as not to be stored."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(raw=list(message["headers"]))
+                existing = headers.get("cache-control", "")
+                if "no-store" not in existing:
+                    headers["Cache-Control"] = f"{existing}, no-store" if existing else "no-store"
+                message = {**message, "headers": headers.raw}
+            await send(message)
+
+        await self._app(scope, receive, marked)
