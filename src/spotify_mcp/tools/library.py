@@ -49,6 +49,17 @@ class Saved(BaseModel):
         return "\n".join(f"{uri}: {'saved' if saved else 'not saved'}" for uri, saved in self.items.items())
 
 
+async def _saved(
+    kit: ToolKit, ctx: Context, kind: str, limit: int, offset: int, market: str | None
+) -> tuple[list[tuple[dict[str, Any], str | None]], int]:
+    """Gather a page of the caller's saved tracks or albums, each with when it was saved."""
+    who = caller(ctx)
+    raw, total = await gather(
+        kit, who.user_id, f"/me/{kind}s", params=market_params(market), limit=limit, offset=offset, page_max=PAGE_MAX
+    )
+    return [(i[kind], i.get("added_at")) for i in raw if isinstance(i.get(kind), dict)], total
+
+
 def register_library_tools(kit: ToolKit) -> None:
     """Add the library tools."""
 
@@ -62,15 +73,8 @@ def register_library_tools(kit: ToolKit) -> None:
     async def get_saved_tracks(
         ctx: Context, limit: Limit = 20, offset: Offset = 0, market: Market = None
     ) -> Annotated[CallToolResult, Page[Track]]:
-        who = caller(ctx)
-        raw, total = await gather(
-            kit, who.user_id, "/me/tracks", params=market_params(market), limit=limit, offset=offset, page_max=PAGE_MAX
-        )
-        items = [
-            track(i["track"]).model_copy(update={"added_at": i.get("added_at")})
-            for i in raw
-            if isinstance(i.get("track"), dict)
-        ]
+        saved, total = await _saved(kit, ctx, "track", limit, offset, market)
+        items = [track(item).model_copy(update={"added_at": added_at}) for item, added_at in saved]
         return answer(page(Page[Track], "Liked songs", items, total, offset))
 
     @kit.tool(
@@ -83,15 +87,8 @@ def register_library_tools(kit: ToolKit) -> None:
     async def get_saved_albums(
         ctx: Context, limit: Limit = 20, offset: Offset = 0, market: Market = None
     ) -> Annotated[CallToolResult, Page[Album]]:
-        who = caller(ctx)
-        raw, total = await gather(
-            kit, who.user_id, "/me/albums", params=market_params(market), limit=limit, offset=offset, page_max=PAGE_MAX
-        )
-        items = [
-            album(i["album"]).model_copy(update={"added_at": i.get("added_at")})
-            for i in raw
-            if isinstance(i.get("album"), dict)
-        ]
+        saved, total = await _saved(kit, ctx, "album", limit, offset, market)
+        items = [album(item).model_copy(update={"added_at": added_at}) for item, added_at in saved]
         return answer(page(Page[Album], "Saved albums", items, total, offset))
 
     @kit.tool(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
@@ -23,6 +23,24 @@ Before = Annotated[
     str | None,
     Field(pattern=r"^[0-9]{1,16}$", description="Unix time in ms: list plays before it (from next_cursor)"),
 ]
+
+
+async def _top(
+    kit: ToolKit, ctx: Context, kind: str, limit: int, offset: int, time_range: str
+) -> tuple[list[dict[str, Any]], int]:
+    """Gather a page of the caller's top tracks or artists."""
+    who = caller(ctx)
+    params = {"time_range": time_range}
+    return await gather(
+        kit,
+        who.user_id,
+        f"/me/top/{kind}",
+        params=params,
+        limit=limit,
+        offset=offset,
+        page_max=TOP_PAGE,
+        ceiling=TOP_CEILING,
+    )
 
 
 def register_profile_tools(kit: ToolKit) -> None:
@@ -76,17 +94,7 @@ def register_profile_tools(kit: ToolKit) -> None:
     async def get_top_tracks(
         ctx: Context, limit: Limit = 20, offset: Offset = 0, timeRange: TimeRange = "medium_term"
     ) -> Annotated[CallToolResult, Page[Track]]:
-        who = caller(ctx)
-        raw, total = await gather(
-            kit,
-            who.user_id,
-            "/me/top/tracks",
-            params={"time_range": timeRange},
-            limit=limit,
-            offset=offset,
-            page_max=TOP_PAGE,
-            ceiling=TOP_CEILING,
-        )
+        raw, total = await _top(kit, ctx, "tracks", limit, offset, timeRange)
         items = [track(i) for i in raw]
         title = f"Top tracks, {RANGE_NAMES[timeRange]}"
         return answer(page(Page[Track], title, items, total, offset, TOP_CEILING))
@@ -101,17 +109,7 @@ def register_profile_tools(kit: ToolKit) -> None:
     async def get_top_artists(
         ctx: Context, limit: Limit = 20, offset: Offset = 0, timeRange: TimeRange = "medium_term"
     ) -> Annotated[CallToolResult, Page[Artist]]:
-        who = caller(ctx)
-        raw, total = await gather(
-            kit,
-            who.user_id,
-            "/me/top/artists",
-            params={"time_range": timeRange},
-            limit=limit,
-            offset=offset,
-            page_max=TOP_PAGE,
-            ceiling=TOP_CEILING,
-        )
+        raw, total = await _top(kit, ctx, "artists", limit, offset, timeRange)
         items = [artist(i) for i in raw]
         title = f"Top artists, {RANGE_NAMES[timeRange]}"
         return answer(page(Page[Artist], title, items, total, offset, TOP_CEILING))
