@@ -1,94 +1,63 @@
 """Benchmark: an authenticated ``tools/call getCurrentUserProfile`` through the whole stack vs. the emulator direct.
 
-Both run in one process run on this machine, over real loopback sockets (uvicorn), at fixed concurrency:
-- direct: ``GET /v1/me`` on the Spotify emulator with a Spotify access token;
-- full stack: ``POST /mcp`` (2026-07-28 stateless request) with our bearer → token lookup → Spotify call
-  through the pooled client → compact result.
-It also counts upstream calls per tool call (the target is exactly one: the tool's own).
-Run: ``make bench`` (or ``.venv/bin/python bench/bench_tool_call.py --seconds 10 --concurrency 16``).
+The topology is production's: the server runs as ``spotify-mcp serve`` in a process of its own (its own event
+loop and core), while this process plays both the MCP client (the load generator) and Spotify (the emulator,
+under uvicorn on a loopback socket). In one run, at fixed concurrency:
+
+- direct: ``GET /v1/me`` on the emulator with a Spotify access token (load generator → emulator);
+- full stack: ``POST /mcp`` (a stateless 2026-07-28 ``tools/call``) with our bearer → token lookup and per-user
+  rate-limit count in SQLite → unsealed Spotify token → pooled upstream ``GET /v1/me`` → compact result.
+
+Each pair of runs is repeated per ``--spotify-latency-ms``: 0 makes the emulator answer at once (a CPU-bound
+comparison of our whole server with a stub), a few tens of milliseconds stand for the real Spotify's round trip.
+Besides rates and p50/p99 latencies it reports CPU milliseconds per call of the server process and of this
+process (from /proc and ``time.process_time``), and counts upstream calls per tool call (target: exactly one).
+Run: ``make bench`` (or ``.venv/bin/python -m bench.bench_tool_call --seconds 5 --concurrency 4``).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import logging
+import os
+import platform
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 import anyio
 import httpx2
-from tests.e2e.live import Live, live
-from tests.support import CLIENT_REDIRECT, pkce, walk
+from tests.e2e.live import bound_socket, serve
+from tests.replicas.cluster import (
+    ONE_ADDRESS_RATE_LIMITS,
+    Cluster,
+    new_secret_key,
+    pinned,
+    replica_env,
+    reserved_port,
+    sign_in,
+    spawn_replica,
+    stop_all,
+    tool_call,
+    wait_ready,
+)
+from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
 
-PROTOCOL = "2026-07-28"
+from bench.bench_replicas import process_cpu
+from spotify_mcp.emulator import EmulatorConfig, create_emulator_app
 
-
-async def sign_in(server: Live, http: httpx2.AsyncClient) -> str:
-    """Register, authorize and exchange; return our access token."""
-    client = (
-        await http.post(
-            f"{server.base}/register",
-            json={"client_name": "bench", "redirect_uris": [CLIENT_REDIRECT], "token_endpoint_auth_method": "none"},
-        )
-    ).json()
-    verifier, challenge = pkce()
-    params = {
-        "response_type": "code",
-        "client_id": client["client_id"],
-        "redirect_uri": CLIENT_REDIRECT,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "state": "b",
-    }
-    final = await walk(http, str(httpx2.URL(f"{server.base}/authorize", params=params)), (server.base, server.emulator))
-    code = parse_qs(urlsplit(final.headers["location"]).query)["code"][0]
-    token = await http.post(
-        f"{server.base}/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CLIENT_REDIRECT,
-            "code_verifier": verifier,
-            "client_id": client["client_id"],
-        },
-    )
-    return str(token.json()["access_token"])
+WARMUP_SECONDS = 0.5
 
 
-def tool_call_request(server: Live, bearer: str) -> tuple[str, dict[str, str], bytes]:
-    """A stateless 2026-07-28 tools/call request."""
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "getCurrentUserProfile",
-            "arguments": {},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": PROTOCOL,
-                "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    }
-    headers = {
-        "Authorization": f"Bearer {bearer}",
-        "Content-Type": "application/json",
-        "Accept": "application/json, text/event-stream",
-        "Mcp-Protocol-Version": PROTOCOL,
-        "Mcp-Method": "tools/call",
-        "Mcp-Name": "getCurrentUserProfile",
-    }
-    return server.mcp_url, headers, json.dumps(body).encode()
-
-
-async def measure(call: Callable[[], Awaitable[None]], seconds: float, concurrency: int) -> dict[str, float]:
-    """Run ``call`` from ``concurrency`` workers for ``seconds``; return rate and latency percentiles."""
+async def measure(
+    call: Callable[[], Awaitable[None]], seconds: float, concurrency: int, server_pid: int
+) -> dict[str, float]:
+    """Run ``call`` from ``concurrency`` workers for ``seconds``; return rate, latencies and CPU per call."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
@@ -98,68 +67,123 @@ async def measure(call: Callable[[], Awaitable[None]], seconds: float, concurren
             await call()
             latencies.append(time.perf_counter() - start)
 
+    server_before, own_before = process_cpu(server_pid), time.process_time()
     began = time.perf_counter()
-    async with anyio.create_task_group() as group:
-        for _ in range(concurrency):
-            group.start_soon(worker)
+    with anyio.fail_after(seconds + 60):
+        async with anyio.create_task_group() as group:
+            for _ in range(concurrency):
+                group.start_soon(worker)
     elapsed = time.perf_counter() - began
+    server_cpu, own_cpu = process_cpu(server_pid) - server_before, time.process_time() - own_before
     latencies.sort()
+    calls = len(latencies)
     return {
-        "requests": len(latencies),
-        "rate_per_s": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "requests": calls,
+        "rate_per_s": round(calls / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * latencies[min(calls - 1, int(0.99 * calls))], 2),
+        "cpu_ms_per_call_server": round(1000 * server_cpu / calls, 3),
+        "cpu_ms_per_call_client_and_emulator": round(1000 * own_cpu / calls, 3),
     }
 
 
-async def main(seconds: float, concurrency: int) -> dict[str, object]:
-    """Run both measurements in one process and return the figures."""
-    with tempfile.TemporaryDirectory() as tmp:
-        # One user makes every call: lift the per-user limit out of reach, but keep the limiter counting.
-        async with live(Path(tmp), rate_limits="tools=1000000/60") as server:
-            limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-            async with httpx2.AsyncClient(timeout=30, limits=limits) as http:
-                bearer = await sign_in(server, http)
-                spotify_token = next(iter(server.world.access_tokens))
-                url, headers, body = tool_call_request(server, bearer)
-
-                async def full_stack() -> None:
-                    response = await http.post(url, headers=headers, content=body)
-                    if response.status_code != 200 or '"isError":true' in response.text:
-                        raise RuntimeError(f"tool call failed: {response.status_code} {response.text[:200]}")
-
-                async def direct() -> None:
-                    response = await http.get(
-                        f"{server.emulator}/v1/me", headers={"Authorization": f"Bearer {spotify_token}"}
+async def main(seconds: float, concurrency: int, latencies_ms: list[float]) -> list[dict[str, Any]]:
+    """Start the emulator here and the server as a subprocess, then run both measurements per Spotify latency."""
+    with tempfile.TemporaryDirectory(prefix="bench-tool-call-") as tmp, reserved_port() as public_sock:
+        workdir = Path(tmp)
+        port = public_sock.getsockname()[1]
+        public = f"http://127.0.0.1:{port}"
+        emulator_sock = bound_socket()
+        emulator_origin = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
+        emulator = create_emulator_app(
+            EmulatorConfig(
+                client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[f"{public}/callback"]
+            )
+        )
+        world = emulator.state.world
+        env = replica_env(
+            public_url=public,
+            store_url=f"sqlite:///{workdir / 'bench.db'}",
+            secret_key=new_secret_key(),
+            spotify=emulator_origin,
+            data_dir=workdir,
+            # One user makes every call: limits out of reach, but the limiter keeps counting in the store.
+            extra={"SPOTIFY_MCP_RATE_LIMITS": ONE_ADDRESS_RATE_LIMITS},
+        )
+        public_sock.close()
+        async with serve([(emulator, emulator_sock)]):
+            server = spawn_replica("server", env, workdir, port=port)
+            try:
+                await wait_ready([server])
+                cluster = Cluster("sqlite", public, emulator_origin, {"server": server})
+                async with cluster.http(pinned(server)) as browser:
+                    bearer = (await sign_in(browser, cluster, "bench")).access_token
+                reports = []
+                for latency_ms in latencies_ms:
+                    world.api_latency = latency_ms / 1000
+                    report = await _run(
+                        world, server.process.pid, public, emulator_origin, bearer, seconds, concurrency
                     )
-                    if response.status_code != 200:
-                        raise RuntimeError(f"direct call failed: {response.status_code}")
+                    reports.append({"spotify_latency_ms": latency_ms, **report})
+                return reports
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await stop_all([server])
 
-                await full_stack()
-                server.world.api_calls.clear()
-                await full_stack()
-                upstream_per_call = len(server.world.api_calls)
-                direct_figures = await measure(direct, seconds, concurrency)
-                server.world.api_calls.clear()
-                stack_figures = await measure(full_stack, seconds, concurrency)
-                upstream_total = len([c for c in server.world.api_calls if c[1] == "/v1/me"])
+
+async def _run(
+    world: Any, server_pid: int, public: str, emulator: str, bearer: str, seconds: float, concurrency: int
+) -> dict[str, Any]:
+    spotify_token = next(iter(world.access_tokens))
+    headers, body = tool_call(bearer, "getCurrentUserProfile")
+    limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx2.AsyncClient(timeout=30, limits=limits) as http:
+
+        async def full_stack() -> None:
+            response = await http.post(f"{public}/mcp", headers=headers, content=body)
+            if response.status_code != 200 or '"isError":true' in response.text:
+                raise RuntimeError(f"tool call failed: {response.status_code} {response.text[:200]}")
+
+        async def direct() -> None:
+            response = await http.get(f"{emulator}/v1/me", headers={"Authorization": f"Bearer {spotify_token}"})
+            if response.status_code != 200:
+                raise RuntimeError(f"direct call failed: {response.status_code}")
+
+        await full_stack()
+        world.api_calls.clear()
+        await full_stack()
+        upstream_per_call = len(world.api_calls)
+        await measure(direct, WARMUP_SECONDS, concurrency, server_pid)
+        direct_figures = await measure(direct, seconds, concurrency, server_pid)
+        await measure(full_stack, WARMUP_SECONDS, concurrency, server_pid)
+        world.api_calls.clear()
+        stack_figures = await measure(full_stack, seconds, concurrency, server_pid)
+        upstream_total = len([c for c in world.api_calls if c[1] == "/v1/me"])
     return {
+        "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}",
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "concurrency": concurrency,
         "seconds_each": seconds,
         "direct_emulator_GET_me": direct_figures,
         "full_stack_tools_call": stack_figures,
-        "ratio_full_to_direct": stack_figures["rate_per_s"] / direct_figures["rate_per_s"],
+        "ratio_full_to_direct": round(stack_figures["rate_per_s"] / direct_figures["rate_per_s"], 2),
         "upstream_calls_per_tool_call": upstream_per_call,
+        "tool_calls_measured": stack_figures["requests"],
         "upstream_calls_during_full_stack_run": upstream_total,
     }
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    for noisy in ("httpx2", "httpcore2", "mcp", "uvicorn"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--spotify-latency-ms",
+        default="0,20",
+        help="comma-separated delays the emulator adds to every Web API response, one run each (default 0,20)",
+    )
     args = parser.parse_args()
-    print(json.dumps(anyio.run(main, args.seconds, args.concurrency), indent=2))
+    latencies = [float(v) for v in args.spotify_latency_ms.split(",")]
+    print(json.dumps(anyio.run(main, args.seconds, args.concurrency, latencies), indent=2))

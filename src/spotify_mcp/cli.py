@@ -24,6 +24,8 @@ from spotify_mcp.settings import ConfigError, Settings, load_settings
 
 DEMO_CLIENT_ID = "spotify-mcp-demo"
 STARTUP_FAILURE = 3
+EVENT_LOOP = {"use_uvloop": True}
+"""uvloop under anyio: the server's event loop (uvicorn picks httptools for HTTP parsing by itself)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,7 +69,7 @@ def _serve(host: str, port: int | None) -> int:
     print(f"Spotify redirect URI to register: {settings.callback_url}", file=sys.stderr)
     if settings.metrics_port is not None:
         print(f"Prometheus metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics", file=sys.stderr)
-    return 0 if anyio.run(run_servers, servers) else STARTUP_FAILURE
+    return 0 if anyio.run(run_servers, servers, backend_options=EVENT_LOOP) else STARTUP_FAILURE
 
 
 def build_servers(app: Starlette, settings: Settings, host: str, port: int) -> list[uvicorn.Server]:

@@ -109,3 +109,16 @@ async def test_a_held_request_waits_until_released(
         release.set()
     assert answers == [200]
     assert world.held == 0
+
+
+async def test_api_latency_delays_web_api_responses_on_the_world_clock_only(
+    client: httpx2.AsyncClient, premium: dict[str, str], world: World
+) -> None:
+    world.api_latency = 0.25
+    before = world.clock.now()
+    assert (await client.get("/v1/me", headers=premium)).status_code == 200
+    assert world.clock.now() - before == pytest.approx(0.25)
+    # The accounts service answers at once: sign-in and token requests are not the Web API.
+    before = world.clock.now()
+    assert (await client.get("/authorize")).status_code in (200, 400)
+    assert world.clock.now() == before

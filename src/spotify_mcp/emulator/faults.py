@@ -78,6 +78,8 @@ class WorldMiddleware:
         path: str = scope["path"]
         if path == "/v1" or path.startswith("/v1/"):
             self.world.api_calls.append((scope["method"], path))
+            if self.world.api_latency > 0:
+                await self.world.clock.sleep(self.world.api_latency)
         release = self.world.take_hold(path)
         if release is not None:
             self.world.note_held(+1)

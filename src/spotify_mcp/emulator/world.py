@@ -61,6 +61,8 @@ class World:
         self.token_requests: Counter[str] = Counter()
         self.refreshes_by_user: Counter[str] = Counter()
         self.api_calls: list[tuple[str, str]] = []
+        self.api_latency = 0.0
+        """Seconds every Web API response waits on the world's clock (a far Spotify; 0 answers at once)."""
         self._faults: list[Fault] = []
         self._holds: list[Hold] = []
         self.held = 0

@@ -148,6 +148,10 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler ``configure_logging`` installs (so a second call replaces it)."""
 
 
+QUIET_LIBRARIES = ("httpx2", "httpcore2")
+"""Loggers held at WARNING unless the level is DEBUG."""
+
+
 def configure_logging(
     level: str = "INFO", log_format: str = "text", *, stream: IO[str] | None = None
 ) -> logging.Handler:
@@ -165,4 +169,9 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Below DEBUG, the HTTP client's line per request only repeats our own "Spotify GET … ->" record, with the
+    # full URL (search terms included), and costs a formatted, redacted record on every tool call.
+    quiet = logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+    for library in QUIET_LIBRARIES:
+        logging.getLogger(library).setLevel(quiet)
     return handler
