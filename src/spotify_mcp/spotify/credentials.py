@@ -63,11 +63,22 @@ class CredentialsManager:
         self._metrics = metrics or NO_SPOTIFY
 
     async def save_login(self, *, user_id: str, display_name: str | None, tokens: SpotifyTokens) -> None:
-        """Store the tokens of a fresh Spotify login, sealed, replacing whatever the user had."""
+        """Store the tokens of a fresh Spotify login, sealed, unless the user's stored ones are broader and alive.
+
+        A login that asked for fewer permissions than the stored authorization (a second MCP client with
+        narrower needs) would otherwise take from every other client the scopes it relies on. Spotify leaves
+        the older authorization valid, so it is kept once a refresh proves it alive; a dead one is replaced.
+        """
         if tokens.refresh_token is None:
             raise ValueError("a Spotify login must come with a refresh token")
-        now = self._clock.now()
         existing = await self._store.get_spotify_credentials(user_id)
+        if existing is not None and tokens.scopes and set(tokens.scopes) < set(existing.scopes):
+            try:
+                await self.access_token(user_id, force_refresh=True)
+                return
+            except ReconnectRequired:
+                existing = await self._store.get_spotify_credentials(user_id)
+        now = self._clock.now()
         await self._store.put_spotify_credentials(
             SpotifyCredentials(
                 user_id=user_id,
