@@ -1,4 +1,5 @@
-"""The ``spotify-mcp`` command: ``serve`` (production) and ``demo`` (server + Spotify emulator)."""
+"""The ``spotify-mcp`` command: ``serve`` (production), ``demo`` (server + Spotify emulator), ``login`` and ``stdio``
+(local mode), ``admin`` (operating the store) and ``config check``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from spotify_mcp import admin
 from spotify_mcp.app import create_app
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.observability.logs import configure_logging
@@ -45,8 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     login.add_argument("--no-browser", action="store_true", help="print the sign-in URL without opening a browser")
     commands.add_parser("stdio", help="serve MCP over stdio as the user signed in with `login`")
+    admin.add_commands(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command in ("admin", "config"):
+            return admin.run(args)
         if args.command in ("login", "stdio"):
             from spotify_mcp.local.commands import run_login, run_stdio
 

@@ -98,6 +98,11 @@ class KeyRing:
         return cls([os.urandom(32)])
 
     @property
+    def kids(self) -> tuple[str, ...]:
+        """The ids of the ring's keys, in order: the current one first."""
+        return tuple(k.kid for k in self._keys)
+
+    @property
     def current_kid(self) -> str:
         """The id of the key that seals new values."""
         return self._keys[0].kid
@@ -142,6 +147,17 @@ class KeyRing:
             return False
         expected = _b64e(hmac.new(key.mac_key, message.encode(), hashlib.sha256).digest())
         return hmac.compare_digest(expected, tag)
+
+
+def kid_of(sealed: str) -> str | None:
+    """Return the id of the key that sealed a value (without opening it), or None when it is not a sealed value."""
+    parts = sealed.split(".", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == _SEAL_VERSION and parts[1] else None
+
+
+def generate_key() -> str:
+    """Return a fresh key for the ring: 32 random bytes in URL-safe base64 (44 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def new_secret(prefix: str) -> str:

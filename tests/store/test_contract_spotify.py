@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from spotify_mcp.store.base import Store
+from spotify_mcp.store.redis_store import RedisStore
 
-from .builders import NOW, credentials, issue, race
+from .builders import NOW, client, credentials, issue, race
+from .redis_support import DisposableRedisStore, delete_prefix, require_redis, store_url
 
 pytestmark = pytest.mark.anyio
 
@@ -116,3 +120,57 @@ async def test_deleting_a_user_removes_their_grants_and_tokens(store: Store) -> 
     assert await store.get_spotify_credentials("u2") == credentials("u2")
     assert [g.grant_id for g in await store.list_grants("u2")] == ["g-u2"]
     assert await store.get_token("rt-g-u2") is not None
+
+
+async def test_listing_credentials_of_an_empty_store_finds_none(store: Store) -> None:
+    assert await store.list_spotify_credentials() == []
+
+
+async def test_listing_credentials_returns_every_user_oldest_first(store: Store) -> None:
+    stored = [
+        replace(credentials("u-late"), authorized_at=NOW - 10),
+        replace(credentials("u-b"), authorized_at=NOW - 500),
+        replace(credentials("u-a"), authorized_at=NOW - 500),
+        replace(credentials("u-early"), authorized_at=NOW - 9_000),
+    ]
+    for creds in stored:
+        await store.put_spotify_credentials(creds)
+    listed = await store.list_spotify_credentials()
+    assert [creds.user_id for creds in listed] == ["u-early", "u-a", "u-b", "u-late"]
+    assert listed[-1] == stored[0]
+
+
+async def test_listed_credentials_follow_writes_and_deletions(store: Store) -> None:
+    for user_id in ("u1", "u2", "u3"):
+        await store.put_spotify_credentials(credentials(user_id))
+    await store.acquire_refresh_lease("u1", "a", NOW + 30, NOW)
+    await store.update_spotify_credentials(credentials("u1", version=2, access="refreshed"), 1)
+    await store.put_spotify_credentials(credentials("u2", access="signed-in-again"))
+    await store.delete_user("u3")
+    listed = await store.list_spotify_credentials()
+    assert listed == [
+        credentials("u1", version=2, access="refreshed"),
+        credentials("u2", version=2, access="signed-in-again"),
+    ]
+
+
+async def test_listing_credentials_leaves_out_grants_and_clients(store: Store) -> None:
+    await store.add_client(client())
+    await issue(store, user_id="u-with-grant-only")
+    await store.put_spotify_credentials(credentials("u1"))
+    assert [creds.user_id for creds in await store.list_spotify_credentials()] == ["u1"]
+
+
+async def test_a_redis_store_does_not_list_a_neighbour_whose_prefix_extends_its_own(anyio_backend: str) -> None:
+    await require_redis()
+    async with DisposableRedisStore() as store:
+        nested_url = store_url(f"{store.prefix}spotify:")
+        async with RedisStore(nested_url) as neighbour:
+            try:
+                await neighbour.put_spotify_credentials(credentials("theirs"))
+                await issue(neighbour, user_id="theirs")
+                await store.put_spotify_credentials(credentials("ours"))
+                assert [creds.user_id for creds in await store.list_spotify_credentials()] == ["ours"]
+                assert [creds.user_id for creds in await neighbour.list_spotify_credentials()] == ["theirs"]
+            finally:
+                await delete_prefix(neighbour.prefix)

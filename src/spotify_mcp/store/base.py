@@ -195,6 +195,10 @@ class Store(Protocol):
         """Return a user's sealed Spotify tokens, or None."""
         ...
 
+    async def list_spotify_credentials(self) -> list[SpotifyCredentials]:
+        """Return every stored user's credentials, oldest first (by ``authorized_at``, then user id)."""
+        ...
+
     async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
         """Insert or replace a user's credentials after a fresh Spotify login.
 

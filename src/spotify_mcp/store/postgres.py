@@ -17,6 +17,7 @@ from spotify_mcp.store.postgres_pool import PostgresPool
 from spotify_mcp.store.postgres_queries import (
     CAS_CREDENTIALS_SQL,
     HIT_SQL,
+    LIST_CREDENTIALS_SQL,
     PUT_CREDENTIALS_SQL,
     SWEEP_SQL,
     delete_grant,
@@ -271,6 +272,12 @@ class PostgresStore:
         async with self._db.connection("read Spotify credentials") as conn:
             row = await conn.fetchrow("SELECT * FROM spotify_credentials WHERE user_id = $1", user_id)
         return None if row is None else from_row(SpotifyCredentials, row)
+
+    async def list_spotify_credentials(self) -> list[SpotifyCredentials]:
+        """Return every stored user's credentials, oldest first (by ``authorized_at``, then user id)."""
+        async with self._db.connection("list Spotify credentials") as conn:
+            rows = await conn.fetch(LIST_CREDENTIALS_SQL)
+        return [from_row(SpotifyCredentials, row) for row in rows]
 
     async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
         """Insert or replace a user's credentials; a replacement's version moves past the old one."""

@@ -95,6 +95,9 @@ PUT_CREDENTIALS_SQL = (
 )
 """Insert or replace credentials; the row lock ON CONFLICT takes makes the version bump atomic."""
 
+LIST_CREDENTIALS_SQL = 'SELECT * FROM spotify_credentials ORDER BY authorized_at, user_id COLLATE "C"'
+"""Every user's credentials, oldest first (ties by user id in code-point order, as on the other backends)."""
+
 CAS_CREDENTIALS_SQL = (
     "UPDATE spotify_credentials SET "  # noqa: S608
     + ", ".join(f"{name} = ${_CREDENTIALS.index(name) + 1}" for name in (*_CREDENTIAL_UPDATES, "version"))

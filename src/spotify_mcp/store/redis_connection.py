@@ -190,6 +190,10 @@ class RedisConnection:
         """Return a sorted set's members by ascending score."""
         return [_text(member) for member in await self._client.zrange(key, 0, -1) if isinstance(member, str | bytes)]
 
+    async def scan_hashes(self, pattern: str, *, batch: int = 1000) -> list[str]:
+        """Return the names of every hash matching a glob pattern, by SCAN (never blocks the server like KEYS)."""
+        return [_text(key) async for key in self._client.scan_iter(match=pattern, count=batch, _type="HASH")]
+
     async def ping(self) -> None:
         """Round-trip a PING."""
         await self._client.ping()

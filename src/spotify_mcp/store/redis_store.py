@@ -270,6 +270,24 @@ class RedisStore:
         """Return a user's sealed Spotify tokens, or None."""
         return await self._read("read Spotify credentials", SpotifyCredentials, self._key("spotify", user_id))
 
+    async def list_spotify_credentials(self) -> list[SpotifyCredentials]:
+        """Return every stored user's credentials, oldest first (by ``authorized_at``, then user id).
+
+        Found by SCAN over ``P spotify:*`` rather than an index, so credentials any release wrote are listed
+        (an admin operation: it walks the whole database once). A longer prefix that starts with this one plus
+        ``spotify:`` is another store; its hashes are told apart by their ``user_id`` field.
+        """
+        start = len(self._key("spotify", ""))
+        with self._guard("list Spotify credentials"):
+            keys = sorted(await self._conn.scan_hashes(self._key("spotify", "*")))
+            hashes = await self._conn.hgetall_many(keys)
+        found = [
+            from_fields(SpotifyCredentials, fields)
+            for key, fields in zip(keys, hashes, strict=True)
+            if fields.get("user_id") == key[start:] and "refresh_token_sealed" in fields
+        ]
+        return sorted(found, key=lambda creds: (creds.authorized_at, creds.user_id))
+
     async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
         """Insert or replace a user's credentials; a replacement's version moves past the old one."""
         await self._run("store Spotify credentials", lua_spotify.PUT_CREDENTIALS, to_json(creds))

@@ -39,6 +39,7 @@ from spotify_mcp.store.records import (
 from spotify_mcp.store.sqlite_queries import (
     CAS_CREDENTIALS_SQL,
     HIT_SQL,
+    LIST_CREDENTIALS_SQL,
     PUT_CREDENTIALS_SQL,
     delete_grant,
     describe,
@@ -346,6 +347,12 @@ class SqliteStore:
             row = await fetch_one(db, "SELECT * FROM spotify_credentials WHERE user_id = ?", (user_id,))
         return None if row is None else from_row(SpotifyCredentials, row)
 
+    async def list_spotify_credentials(self) -> list[SpotifyCredentials]:
+        """Return every stored user's credentials, oldest first (by ``authorized_at``, then user id)."""
+        async with self._session("list Spotify credentials", write=False) as db:
+            rows = await fetch_all(db, LIST_CREDENTIALS_SQL)
+        return [from_row(SpotifyCredentials, row) for row in rows]
+
     async def put_spotify_credentials(self, creds: SpotifyCredentials) -> None:
         """Insert or replace a user's credentials; a replacement's version moves past the old one."""
         async with self._session("store Spotify credentials", write=True) as db:
@@ -390,7 +397,8 @@ class SqliteStore:
     async def hit(self, key: str, window: float, now: float) -> int:
         """Count one event of ``key`` in the fixed window containing ``now``; one upsert, exact across processes."""
         start, end = rate_window(key, window, now)
-        async with self._session("count a rate-limited request", write=True) as db:
+        # One statement is atomic by itself in autocommit mode: no BEGIN/COMMIT round trips on the hot path.
+        async with self._session("count a rate-limited request", write=False) as db:
             row = await fetch_one(db, HIT_SQL, (key, start, end))
         if row is None:
             raise StoreError("SQLite store could not count a rate-limited request: the upsert returned no row")

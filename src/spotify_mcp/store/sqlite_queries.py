@@ -91,6 +91,9 @@ ON CONFLICT (user_id) DO UPDATE SET
     version = MAX(excluded.version, spotify_credentials.version + 1)
 """
 
+LIST_CREDENTIALS_SQL = "SELECT * FROM spotify_credentials ORDER BY authorized_at, user_id"
+"""Every user's credentials, oldest first."""
+
 CAS_CREDENTIALS_SQL = """
 UPDATE spotify_credentials SET
     display_name = :display_name,
