@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from spotify_mcp.account.routes import account_routes
 from spotify_mcp.clock import Clock, SystemClock
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.oauth.authorize import AuthorizeEndpoint
@@ -134,6 +135,8 @@ def create_app(
             endpoint(RevokeEndpoint(runtime), ["POST"], cors=True, limit="revoke"),
             methods=["POST", "OPTIONS"],
         ),
+        # The account page counts against the consent group: the same people, the same kind of browser traffic.
+        *account_routes(runtime, lambda handler: endpoint(handler, ["GET", "POST"], limit="consent")),
         Route("/mcp", with_cors(NoStore(bearer(mcp_app)), ["GET", "POST", "DELETE"])),
         Route("/sse", with_cors(NoStore(bearer(sse_app)), ["GET"]), methods=["GET", "OPTIONS"]),
         Route("/messages/", with_cors(NoStore(bearer(sse_app)), ["POST"]), methods=["POST", "OPTIONS"]),

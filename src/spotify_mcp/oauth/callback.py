@@ -4,6 +4,8 @@ We refuse a malformed response (a repeated parameter, both ``code`` and ``error`
 is not Spotify's) before touching any state, then check the upstream state (single use) and the browser
 binding, exchange Spotify's code, read ``/me`` once, store the user's Spotify tokens sealed, mint our own
 single-use code and send the browser back to the MCP client with ``code``, ``state`` and ``iss``.
+Sign-ins of the account page (client ``smcp_account``) pass the same checks, then ``account/signin.py``
+completes them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from spotify_mcp.account.signin import finish_sign_in
 from spotify_mcp.crypto import hash_secret, new_secret, secrets_equal
+from spotify_mcp.oauth.clients import ACCOUNT_CLIENT_ID
 from spotify_mcp.oauth.consent import binding_cookie, verifier_context
 from spotify_mcp.oauth.redirect_response import redirect_to_client
 from spotify_mcp.oauth.tokens import CODE_PREFIX
@@ -24,7 +28,7 @@ from spotify_mcp.services import Runtime, Services
 from spotify_mcp.spotify.errors import SpotifyAPIError, SpotifyAuthError, SpotifyUnavailable
 from spotify_mcp.store.records import AuthCodeRecord, AuthRequestRecord
 from spotify_mcp.web.cookies import clear_cookie, get_cookie
-from spotify_mcp.web.pages import error_page
+from spotify_mcp.web.pages import error_page, not_allowed_page
 from spotify_mcp.web.responses import html_page
 
 CODE_TTL = 300
@@ -67,6 +71,8 @@ class CallbackEndpoint:
                 "Sign-in refused",
                 "This sign-in was started in a different browser. Start again from your application.",
             )
+        if pending.client_id == ACCOUNT_CLIENT_ID:
+            return await finish_sign_in(request, pending, state, services)
 
         def back(**fields: str | None) -> Response:
             self._metrics.callback(_outcome(fields))
@@ -104,15 +110,8 @@ class CallbackEndpoint:
             profile = await services.spotify.me_with_token(tokens.access_token)
         except SpotifyAPIError as exc:
             if exc.status == 403:
-                return self._page(
-                    403,
-                    "Your Spotify account cannot use this server yet",
-                    "Spotify refused access: this server's Spotify app is in development mode and your account "
-                    "is not on its list of allowed users.",
-                    "Ask the server's owner to add your Spotify e-mail in the Spotify Developer Dashboard "
-                    "(your app → Settings → User Management), then connect again. Development-mode apps allow "
-                    "at most 5 users.",
-                )
+                self._metrics.callback("error")
+                return html_page(not_allowed_page(), status=403, https=services.settings.is_https)
             logger.warning("Spotify /me failed after sign-in: status %s", exc.status)
             return back(error="server_error", error_description="Spotify did not return your profile")
         except SpotifyAuthError as exc:

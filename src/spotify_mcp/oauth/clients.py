@@ -1,4 +1,12 @@
-"""Resolving a ``client_id`` to a client (registered, or a CIMD URL) and authenticating it."""
+"""Resolving a ``client_id`` to a client (registered, or a CIMD URL) and authenticating it.
+
+Two kinds of client id are reserved for the account page (``account/``) and never resolve to a client here, so
+/authorize, /token and /revoke refuse them and /register (which makes ``smcp_client_`` ids) cannot claim them:
+``smcp_account`` (the page's own Spotify sign-ins) and ``smcp_patc_…`` (one per personal access token). A
+personal access token authenticates itself instead: a request that names no client and carries a
+``token=smcp_pat_…`` speaks for that token's client, which registered no grant type, so it can revoke the
+token at /revoke and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +22,23 @@ from starlette.requests import Request
 from spotify_mcp.crypto import hash_secret, secrets_equal
 from spotify_mcp.oauth.cimd import CIMDError, CIMDFetcher, is_cimd_client_id
 from spotify_mcp.oauth.client_metadata import ClientMetadata, parse_client_metadata
+from spotify_mcp.oauth.tokens import PAT_PREFIX
 from spotify_mcp.store.base import Store
 
 MAX_CLIENT_ID_LENGTH = 2000
+ACCOUNT_CLIENT_ID = "smcp_account"
+PAT_CLIENT_PREFIX = "smcp_patc_"
+_TOKEN_HOLDER = ClientMetadata(redirect_uris=(), grant_types=(), token_endpoint_auth_method="none")
+
+
+def is_pat_client_id(client_id: str) -> bool:
+    """Whether a client id is that of a personal access token."""
+    return client_id.startswith(PAT_CLIENT_PREFIX)
+
+
+def is_reserved_client_id(client_id: str) -> bool:
+    """Whether a client id belongs to the account page, which no OAuth endpoint may accept."""
+    return client_id == ACCOUNT_CLIENT_ID or is_pat_client_id(client_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +87,7 @@ class ClientRegistry:
 
     async def get(self, client_id: str) -> Client | None:
         """Return the client, None if unknown; raise ClientLookupError when a CIMD fetch fails."""
-        if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH:
+        if not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH or is_reserved_client_id(client_id):
             return None
         if is_cimd_client_id(client_id) or client_id.startswith("http://"):
             try:
@@ -92,6 +114,9 @@ class ClientRegistry:
             if body_secret is not None:
                 raise ClientAuthError("use one client authentication method, not two", used_basic=True)
         else:
+            token = _form_str(form, "token")
+            if body_id is None and body_secret is None and token is not None and token.startswith(PAT_PREFIX):
+                return await self._token_holder(token)
             if body_id is None:
                 raise ClientAuthError("client_id is required")
             client_id, secret = body_id, body_secret
@@ -108,6 +133,12 @@ class ClientRegistry:
         if not secret or not secrets_equal(hash_secret(secret), client.secret_hash or ""):
             raise ClientAuthError("client authentication failed", used_basic=basic is not None)
         return client
+
+    async def _token_holder(self, token: str) -> Client:
+        """The client a personal access token speaks for (one no token has, if the token is unknown)."""
+        record = await self._store.get_token(hash_secret(token))
+        client_id = record.client_id if record is not None and is_pat_client_id(record.client_id) else PAT_CLIENT_PREFIX
+        return Client(client_id, _TOKEN_HOLDER, None, is_cimd=False)
 
 
 def _form_str(form: FormData, name: str) -> str | None:

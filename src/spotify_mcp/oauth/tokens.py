@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,12 +12,16 @@ from mcp.server.auth.provider import AccessToken
 from spotify_mcp.clock import Clock
 from spotify_mcp.crypto import hash_secret, new_secret
 from spotify_mcp.scopes import format_scope
-from spotify_mcp.store.base import Store
+from spotify_mcp.store.base import Store, StoreError
 from spotify_mcp.store.records import GrantRecord, TokenKind, TokenRecord
 
 ACCESS_PREFIX = "smcp_at_"
 REFRESH_PREFIX = "smcp_rt_"
 CODE_PREFIX = "smcp_ac_"
+PAT_PREFIX = "smcp_pat_"
+"""Personal access tokens (``account/pat.py``): access tokens of a reserved client, issued on the account page."""
+PAT_TOUCH_INTERVAL = 300
+"""Seconds between two records of a personal access token's use (its grant's ``last_used_at``), per process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,7 @@ class TokenService:
         self._resource = resource
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
+        self._pat_touched: dict[str, float] = {}
 
     def issue(
         self,
@@ -90,8 +97,11 @@ class TokenService:
         return IssuedTokens(access, refresh, self._access_ttl, format_scope(granted), records)
 
     async def verify_access(self, token: str) -> AccessToken | None:
-        """Return who a bearer token speaks for, or None if it is not a live access token for us."""
-        if not token.startswith(ACCESS_PREFIX) or len(token) > 200:
+        """Return who a bearer token speaks for, or None if it is not a live access token for us.
+
+        A personal access token is an access token like any other; its use is recorded on its grant.
+        """
+        if not token.startswith((ACCESS_PREFIX, PAT_PREFIX)) or len(token) > 200:
             return None
         record = await self._store.get_token(hash_secret(token))
         now = self._clock.now()
@@ -102,6 +112,8 @@ class TokenService:
             or record.resource != self._resource
         ):
             return None
+        if token.startswith(PAT_PREFIX):
+            await self._touch_personal(record.grant_id, now)
         return AccessToken(
             token=record.token_hash,
             client_id=record.client_id,
@@ -111,3 +123,13 @@ class TokenService:
             subject=record.user_id,
             claims={"grant_id": record.grant_id},
         )
+
+    async def _touch_personal(self, grant_id: str, now: float) -> None:
+        """Record a personal access token's use, at most every PAT_TOUCH_INTERVAL seconds; never fail the request."""
+        if now - self._pat_touched.get(grant_id, -math.inf) < PAT_TOUCH_INTERVAL:
+            return
+        if len(self._pat_touched) >= 10_000:
+            self._pat_touched.clear()
+        self._pat_touched[grant_id] = now
+        with contextlib.suppress(StoreError):
+            await self._store.touch_grant(grant_id, now)

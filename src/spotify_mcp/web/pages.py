@@ -1,4 +1,6 @@
-"""Server-rendered HTML: the consent page and error pages. Everything interpolated is escaped.
+"""Server-rendered HTML: the consent page and error pages (the account page: ``account/page.py``).
+
+Everything interpolated is escaped.
 
 No scripts, and one static stylesheet: the pages' Content-Security-Policy allows exactly ``STYLE`` by its
 hash (``web/responses.py``), so editing it needs nothing else, but any other inline style is blocked.
@@ -24,6 +26,20 @@ button{font-size:1rem;padding:.7rem 1.4rem;border-radius:999px;border:0;cursor:p
 button[value=approve]{background:#1db954;color:#000;font-weight:600}
 button[value=deny]{background:#333;color:#eee}
 @media (max-width:36rem){main{margin:0;border-radius:0;padding:1.25rem}}
+h2{font-size:1.1rem;margin:2rem 0 .5rem}
+.card{border:1px solid #333;border-radius:8px;padding:.75rem 1rem;margin:.75rem 0}
+.card p{margin:.3rem 0}.card form{margin:.5rem 0 0}
+.row{display:flex;gap:.75rem;align-items:center;flex-wrap:wrap}
+button.small{font-size:.9rem;padding:.45rem 1.1rem;background:#333;color:#eee}
+button.primary{background:#1db954;color:#000;font-weight:600}
+button.danger{background:#a11d1d;color:#fff}
+.field{display:block;margin:.6rem 0}
+input[type=text],select{font:inherit;padding:.45rem .6rem;border-radius:6px;border:1px solid #444}
+input[type=text],select{background:#2a2a2a;color:#eee}
+fieldset{border:1px solid #333;border-radius:8px;margin:.6rem 0}
+pre{background:#2a2a2a;padding:.6rem .8rem;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}
+pre{font-size:.85rem}a{color:#1ed760}
+.ok{background:#0f3a22;border-left:4px solid #1db954;padding:.6rem .8rem;margin:1rem 0}
 """
 
 
@@ -35,10 +51,27 @@ def _document(title: str, body: str) -> str:
     )
 
 
+def document(title: str, body: str) -> str:
+    """A whole page around ``body`` (HTML whose interpolated parts the caller escaped), with the stylesheet."""
+    return _document(title, body)
+
+
 def error_page(title: str, message: str, hint: str | None = None) -> str:
     """A page for errors we must not redirect (unknown client, bad redirect URI, bad state)."""
     hint_html = f"<p class=muted>{escape(hint)}</p>" if hint else ""
     return _document(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>{hint_html}")
+
+
+def not_allowed_page() -> str:
+    """Spotify refused the signed-in user (a development-mode app whose allow-list lacks them)."""
+    return error_page(
+        "Your Spotify account cannot use this server yet",
+        "Spotify refused access: this server's Spotify app is in development mode and your account "
+        "is not on its list of allowed users.",
+        "Ask the server's owner to add your Spotify e-mail in the Spotify Developer Dashboard "
+        "(your app → Settings → User Management), then connect again. Development-mode apps allow "
+        "at most 5 users.",
+    )
 
 
 def consent_page(
@@ -119,5 +152,7 @@ server.</p>
 <li>Claude: Settings → Connectors → Add custom connector, URL above.</li>
 <li>Clients that only speak stdio: <code>npx mcp-remote {escape(mcp_url)}</code>.</li>
 </ul>
+<p>See and revoke what has access to your Spotify account here, or create a personal access token for a client
+that takes a fixed header: <a href="/account">your account</a>.</p>
 <p class=muted>Spotify app redirect URI for this server: <code>{escape(callback_url)}</code></p>"""
     return _document("Spotify MCP server", body)
