@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spotify_mcp.account.pat import TokenRequest, issue_token
 from spotify_mcp.clock import ManualClock
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.store import Store
@@ -143,3 +144,22 @@ def test_revoking_an_unknown_client_changes_nothing_and_exits_1(cli: Cli) -> Non
         "spotify-mcp: no client smcp_client_nobody: nothing to revoke (see `spotify-mcp admin clients list`)\n"
     )
     assert len(with_store(cli.store_path, lambda store: store.list_grants())) == 3
+
+
+@pytest.mark.anyio
+async def test_a_personal_access_token_is_listed_as_one_and_revoking_it_ends_it(
+    cli: Cli, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with server(tmp_path, KeyRing.ephemeral(), spotify_emulator(clock), clock) as h:
+        await h.tokens((await h.register())["client_id"])
+        services = h.app.state.runtime.services
+        issued = await issue_token(services, "premium-user", TokenRequest("LibreChat", ("user-read-private",), 30))
+        assert await mcp_status(h, issued.token) != 401
+
+        listed = json.loads((await cli.from_async("admin", "clients", "list", "--json")).out)
+        (row,) = [r for r in listed if r["kind"] == "personal access token"]
+        assert (row["name"], row["grants"], row["users"]) == ("LibreChat", 1, 1)
+
+        ran = await cli.from_async("admin", "clients", "revoke", row["client_id"])
+        assert ran.code == 0, ran.err
+        assert await mcp_status(h, issued.token) == 401

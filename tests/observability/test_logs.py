@@ -86,6 +86,10 @@ SPOTIFY_TOKEN = "BQD" + "x7Yz1" * 30
         ("issued smcp_rt_Zm9v-YmFy_YmF6", "Zm9v-YmFy_YmF6"),
         ("code smcp_ac_abc123", "abc123"),
         ("secret smcp_cs_s3cr3t", "s3cr3t"),
+        ("personal token smcp_pat_p4t53cr3t", "p4t53cr3t"),
+        ("Cookie: smcp_account=s3ss10n.sig; smcp_account_csrf=n0nc3", "s3ss10n"),
+        ("Cookie: smcp_account=s3ss10n.sig; smcp_account_csrf=n0nc3", "n0nc3"),
+        ("Cookie: smcp_browser=br0ws3r", "br0ws3r"),
         ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
         ("authorization: basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
         ("GET /callback?code=AQ-short&state=xyz123 HTTP/1.1", "AQ-short"),
@@ -114,6 +118,7 @@ def test_secrets_are_scrubbed_from_text(text: str, secret: str) -> None:
     [
         "Spotify GET /playlists/3cEYpjA9oz9GiPac4AsH4n/items -> 200 in 0.012s",
         "authorization completed for client smcp_client_L9Arn5i5URNCXsPcIj5e8sID",
+        "personal access token client smcp_patc_L9Arn5i5URNCXsPcIj5e8sIDxyzw revoked",
         'HTTP Request: GET http://127.0.0.1:9000/v1/me "HTTP/1.1 200 OK"',
         "test_a_very_long_but_harmless_identifier_made_of_words_only",
     ],

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from spotify_mcp.admin.output import clean, emit_json, iso, plural, say, table, warn, when
 from spotify_mcp.admin.session import EXIT_FAILED, EXIT_OK
 from spotify_mcp.oauth.cimd import is_cimd_client_id
+from spotify_mcp.oauth.clients import is_pat_client_id
 from spotify_mcp.store.base import Store
 from spotify_mcp.store.records import ClientRecord, GrantRecord
 
 REGISTERED_PUBLIC = "registered, public"
 REGISTERED_CONFIDENTIAL = "registered, confidential"
 METADATA_DOCUMENT = "metadata document"
+PERSONAL_ACCESS_TOKEN = "personal access token"
+"""A token a user made on /account: stored as a reserved client with one grant."""
 """A client whose id is the URL of its metadata document (CIMD): never stored, known only by its grants."""
 
 
@@ -39,6 +42,12 @@ def _name(record: ClientRecord) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
+def _kind(record: ClientRecord) -> str:
+    if is_pat_client_id(record.client_id):
+        return PERSONAL_ACCESS_TOKEN
+    return REGISTERED_CONFIDENTIAL if record.secret_hash else REGISTERED_PUBLIC
+
+
 def _latest(values: list[float | None]) -> float | None:
     present = [value for value in values if value is not None]
     return max(present) if present else None
@@ -56,7 +65,7 @@ async def client_rows(store: Store) -> list[ClientRow]:
             ClientRow(
                 client_id=record.client_id,
                 name=_name(record),
-                kind=REGISTERED_CONFIDENTIAL if record.secret_hash else REGISTERED_PUBLIC,
+                kind=_kind(record),
                 created_at=record.created_at,
                 last_used_at=_latest([record.last_used_at, *(g.last_used_at for g in grants)]),
                 grants=len(grants),

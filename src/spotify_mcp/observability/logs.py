@@ -26,12 +26,12 @@ _SECRET_PARAMS = (
 )
 _SUBSTITUTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Our own opaque tokens, codes and client secrets: keep the prefix, drop the secret.
-    (re.compile(r"\b(smcp_(?:at|rt|ac|cs)_)[A-Za-z0-9_-]+"), rf"\1{REDACTED}"),
+    (re.compile(r"\b(smcp_(?:at|rt|ac|cs|pat)_)[A-Za-z0-9_-]+"), rf"\1{REDACTED}"),
     # Credentials in Authorization headers.
     (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+"), rf"\1\2{REDACTED}"),
     # name=value in URLs, forms and cookies.
     (re.compile(rf"(?i)(?<![A-Za-z0-9_])({_SECRET_PARAMS})=[^&\s\"';,]+"), rf"\1={REDACTED}"),
-    (re.compile(r"\b(smcp_(?:csrf|bind_[0-9a-f]+))=[^;\s&\"',]+"), rf"\1={REDACTED}"),
+    (re.compile(r"\b(smcp_(?:csrf|browser|account|account_csrf|bind_[0-9a-f]+))=[^;\s&\"',]+"), rf"\1={REDACTED}"),
     # "name": "value" and 'name': 'value' in JSON and reprs.
     (
         re.compile(rf"(?i)([\"'])({_SECRET_PARAMS})\1(\s*:\s*)([\"'])[^\"']*\4"),
@@ -44,7 +44,7 @@ _SUBSTITUTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 # Long random-looking runs (Spotify's BQ…/AQ… tokens and codes, URL-safe secrets and handles of 192 bits and more).
 _LONG_RUN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
-_PUBLIC_PREFIXES = ("smcp_client_",)  # registered client ids are public identifiers
+_PUBLIC_PREFIXES = ("smcp_client_", "smcp_patc_")  # client ids (registered, or a token's) are public identifiers
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
