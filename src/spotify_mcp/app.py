@@ -53,7 +53,7 @@ from spotify_mcp.spotify.credentials import CredentialsManager
 from spotify_mcp.store import Store, open_store
 from spotify_mcp.store.sweeper import sweep_forever
 from spotify_mcp.web.cors import with_cors
-from spotify_mcp.web.pages import home_page
+from spotify_mcp.web.home import home_page
 from spotify_mcp.web.ratelimit import RateLimiter
 from spotify_mcp.web.responses import NoStore, html_page
 

@@ -136,23 +136,3 @@ a token for this server, which you can revoke.</p>
 <button type=submit name=action value=deny>Deny</button>
 </div></form>"""
     return _document(f"Allow {client_name}?", body)
-
-
-def home_page(*, mcp_url: str, callback_url: str) -> str:
-    """What this server is and how to connect to it."""
-    body = f"""
-<h1>Spotify MCP server</h1>
-<p>This server lets AI assistants use your Spotify account through the Model Context Protocol.
-Connect an MCP client to:</p>
-<p><code>{escape(mcp_url)}</code></p>
-<p>The client will ask you to approve it and to sign in to Spotify. Your Spotify tokens never leave this
-server.</p>
-<ul>
-<li>MCP Inspector: <code>npx @modelcontextprotocol/inspector</code>, transport "Streamable HTTP", URL above.</li>
-<li>Claude: Settings → Connectors → Add custom connector, URL above.</li>
-<li>Clients that only speak stdio: <code>npx mcp-remote {escape(mcp_url)}</code>.</li>
-</ul>
-<p>See and revoke what has access to your Spotify account here, or create a personal access token for a client
-that takes a fixed header: <a href="/account">your account</a>.</p>
-<p class=muted>Spotify app redirect URI for this server: <code>{escape(callback_url)}</code></p>"""
-    return _document("Spotify MCP server", body)
