@@ -184,9 +184,8 @@ spotify-mcp demo: the server is backed by the built-in Spotify emulator (no real
   Spotify emulator:  http://127.0.0.1:{emulator_port}  (sign-in page lists test users)
   Store:             {settings.effective_store_url} (ephemeral key: nothing survives a restart)
 
-Connect MCP Inspector:
-  npx @modelcontextprotocol/inspector
-  → Transport "Streamable HTTP", URL {settings.mcp_url}, then "Connect" and approve in the browser.
+Connect MCP Inspector (then switch its server card on, approve, and pick a test user):
+  npx @modelcontextprotocol/inspector --transport http --server-url {settings.mcp_url}
 Or any MCP client that speaks OAuth: point it at {settings.mcp_url}.
 Press Ctrl+C to stop.
 """

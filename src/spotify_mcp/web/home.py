@@ -20,8 +20,8 @@ def client_snippets(mcp_url: str) -> list[tuple[str, str, str]]:
         '      Authorization: "Bearer ${SPOTIFY_MCP_PAT}"'
     )
     return [
-        ("MCP Inspector", 'Run it, choose transport "Streamable HTTP", paste the URL, Connect.',
-         "npx @modelcontextprotocol/inspector"),
+        ("MCP Inspector", "Run it, then switch the server's card on and approve in the browser:",
+         f"npx @modelcontextprotocol/inspector --transport http --server-url {mcp_url}"),
         ("Claude (claude.ai, Claude Desktop)", "Settings → Connectors → Add custom connector, with the URL:", mcp_url),
         ("Claude Code", "In a terminal:", f"claude mcp add --transport http spotify {mcp_url}"),
         ("Clients that only speak stdio (through mcp-remote)", "In the client's MCP configuration:",
