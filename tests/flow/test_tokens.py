@@ -95,6 +95,17 @@ async def test_an_expired_code_is_refused(h: Harness, clock: ManualClock) -> Non
     assert response.json()["error"] == "invalid_grant"
 
 
+async def test_a_code_minted_before_the_user_disconnected_is_refused(h: Harness) -> None:
+    client = await h.register()
+    query, verifier = await h.authorize(client["client_id"])
+    store = h.app.state.runtime.services.store
+    await store.delete_user("premium-user")
+    response = await h.http.post(f"{PUBLIC}/token", data=code_form(query["code"][0], verifier, client["client_id"]))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert await store.list_grants("premium-user") == []
+
+
 async def test_another_clients_code_is_refused(h: Harness) -> None:
     victim, attacker = await h.register(), await h.register()
     query, verifier = await h.authorize(victim["client_id"])

@@ -85,6 +85,9 @@ async def _authorization_code(form: FormData, client: Client, services: Services
     resource = _field(form, "resource")
     if resource is not None and not same_resource(resource, record.resource):
         return oauth_error("invalid_target", f"the only resource served here is {record.resource}")
+    if await services.store.get_spotify_credentials(record.user_id) is None:
+        # The user disconnected (or Spotify ended their authorization) after this code was minted.
+        return oauth_error("invalid_grant", "the user's Spotify connection ended; authorize again")
 
     grant = GrantRecord(
         grant_id=secrets.token_urlsafe(18),
