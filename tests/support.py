@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
 from spotify_mcp.app import create_app
@@ -219,3 +221,15 @@ async def harness(tmp_path: Path, *, clock: Clock | None = None, **overrides: An
         yield Harness(app, emulator, emulator.state.world, settings, clock, keys, http, upstream)
     # Every Web API request the server sent in this test must conform to the OpenAPI description.
     upstream.assert_conforming()
+
+
+@asynccontextmanager
+async def mcp_client(h: Harness, access_token: str) -> AsyncIterator[Client]:
+    """The official MCP client on the in-process server's /mcp, with ``access_token`` as its bearer."""
+    mounts = {PUBLIC: httpx2.ASGITransport(app=h.app)}
+    headers = {"Authorization": f"Bearer {access_token}"}
+    async with (
+        httpx2.AsyncClient(mounts=mounts, headers=headers) as http,
+        Client(streamable_http_client(f"{PUBLIC}/mcp", http_client=http)) as client,
+    ):
+        yield client

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx2
-import pytest
 
-from spotify_mcp.clock import ManualClock
 from spotify_mcp.services import Services
-from tests.support import EMULATOR, PUBLIC, Harness, harness, parse_form
+from tests.support import EMULATOR, PUBLIC, Harness, parse_form
 
 SAME_ORIGIN = {"Origin": PUBLIC, "Sec-Fetch-Site": "same-origin"}
 ACCOUNT = f"{PUBLIC}/account"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A clock the test moves by hand."""
-    return ManualClock()
-
-
-@pytest.fixture
-async def h(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    """A running server wired to the Spotify emulator."""
-    async with harness(tmp_path, clock=clock) as running:
-        yield running
 
 
 def services(h: Harness) -> Services:

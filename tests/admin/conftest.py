@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from spotify_mcp.clock import ManualClock
-
 from .support import Cli
 
 
@@ -15,9 +13,3 @@ from .support import Cli
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
     """``spotify-mcp`` in-process, configured with a SQLite store in the test's directory and no key ring yet."""
     return Cli(monkeypatch, capsys, tmp_path)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A clock the test moves by hand."""
-    return ManualClock()

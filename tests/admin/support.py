@@ -12,8 +12,6 @@ from typing import TypeVar
 import anyio
 import httpx2
 import pytest
-from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
 from spotify_mcp.app import create_app
@@ -25,7 +23,15 @@ from spotify_mcp.spotify.credentials import seal_context
 from spotify_mcp.store import SqliteStore, Store
 from spotify_mcp.store.records import SpotifyCredentials
 from tests.emulator.openapi_requests import ConformingTransport
-from tests.support import EMULATOR, PUBLIC, SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, Harness, make_settings
+from tests.support import (
+    EMULATOR,
+    PUBLIC,
+    SPOTIFY_CLIENT_ID,
+    SPOTIFY_CLIENT_SECRET,
+    Harness,
+    make_settings,
+    mcp_client,  # noqa: F401  (re-exported for the admin tests)
+)
 
 T = TypeVar("T")
 NOW = 1_800_000_000.0
@@ -132,18 +138,6 @@ async def server(tmp_path: Path, keys: KeyRing, emulator: Starlette, clock: Manu
     async with app.router.lifespan_context(app), httpx2.AsyncClient(mounts=mounts) as http:
         yield Harness(app, emulator, emulator.state.world, settings, clock, keys, http, upstream)
     upstream.assert_conforming()
-
-
-@asynccontextmanager
-async def mcp_client(h: Harness, access_token: str) -> AsyncIterator[Client]:
-    """An MCP client on the server's /mcp with a bearer token."""
-    mounts = {PUBLIC: httpx2.ASGITransport(app=h.app)}
-    headers = {"Authorization": f"Bearer {access_token}"}
-    async with (
-        httpx2.AsyncClient(mounts=mounts, headers=headers) as http,
-        Client(streamable_http_client(f"{PUBLIC}/mcp", http_client=http)) as client,
-    ):
-        yield client
 
 
 async def mcp_status(h: Harness, access_token: str) -> int:

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-import pytest
 
-from spotify_mcp.clock import ManualClock
-from tests.support import CLIENT_REDIRECT, EMULATOR, PUBLIC, Harness, harness, parse_form, pkce
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A clock the test moves by hand."""
-    return ManualClock()
-
-
-@pytest.fixture
-async def h(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    """A running server wired to the Spotify emulator."""
-    async with harness(tmp_path, clock=clock) as running:
-        yield running
+from tests.support import CLIENT_REDIRECT, EMULATOR, PUBLIC, Harness, parse_form, pkce
 
 
 def authorize_url(client_id: str | None, *, challenge: str | None = None, **overrides: str | None) -> str:

@@ -18,8 +18,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import anyio
 import httpx2
-from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
 from spotify_mcp.app import create_app
@@ -38,9 +36,12 @@ from tests.support import (
     SPOTIFY_CLIENT_SECRET,
     Harness,
     make_settings,
+    mcp_client,
     parse_form,
     pkce,
 )
+
+__all__ = ["mcp_client"]  # the attack tests import it from here
 
 MCP = f"{PUBLIC}/mcp"
 TOKEN = f"{PUBLIC}/token"
@@ -103,18 +104,6 @@ async def mcp_status(h: Harness, access_token: str) -> int:
 def basic(client_id: str, secret: str) -> dict[str, str]:
     """An ``Authorization: Basic`` header."""
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
-
-
-@asynccontextmanager
-async def mcp_client(h: Harness, access_token: str) -> AsyncIterator[Client]:
-    """An MCP SDK client session on /mcp with this bearer."""
-    mounts = {PUBLIC: httpx2.ASGITransport(app=h.app)}
-    headers = {"Authorization": f"Bearer {access_token}"}
-    async with (
-        httpx2.AsyncClient(mounts=mounts, headers=headers) as http,
-        Client(streamable_http_client(MCP, http_client=http)) as client,
-    ):
-        yield client
 
 
 async def sign_in_as(h: Harness, client_id: str, user: str) -> tuple[str, str]:

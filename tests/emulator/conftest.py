@@ -14,12 +14,6 @@ from tests.emulator.flow import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, bearer, 
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    """Time that only moves when a test says so."""
-    return ManualClock()
-
-
-@pytest.fixture
 def config() -> EmulatorConfig:
     """The emulated app registration."""
     return EmulatorConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=[REDIRECT_URI])

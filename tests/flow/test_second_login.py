@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spotify_mcp.store.records import SpotifyCredentials
-from tests.flow.test_tool_calls import mcp_client
-from tests.support import PUBLIC, Harness
+from tests.support import PUBLIC, Harness, mcp_client
 
 pytestmark = pytest.mark.anyio
 

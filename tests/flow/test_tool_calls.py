@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx2
 import pytest
-from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
 
 from spotify_mcp.clock import ManualClock
-from tests.support import EMULATOR, PUBLIC, Harness
+from tests.support import EMULATOR, PUBLIC, Harness, mcp_client
 
 pytestmark = pytest.mark.anyio
-
-
-@asynccontextmanager
-async def mcp_client(h: Harness, access_token: str) -> AsyncIterator[Client]:
-    mounts = {PUBLIC: httpx2.ASGITransport(app=h.app)}
-    headers = {"Authorization": f"Bearer {access_token}"}
-    async with (
-        httpx2.AsyncClient(mounts=mounts, headers=headers) as http,
-        Client(streamable_http_client(f"{PUBLIC}/mcp", http_client=http)) as client,
-    ):
-        yield client
 
 
 async def test_a_tool_call_acts_for_the_user_who_signed_in(h: Harness) -> None:

@@ -9,7 +9,6 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -18,25 +17,11 @@ from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from prometheus_client.parser import text_string_to_metric_families
 
-from spotify_mcp.clock import ManualClock
 from spotify_mcp.observability.logs import configure_logging
-from tests.support import PUBLIC, Harness, harness
+from tests.support import PUBLIC, Harness
 
 # Loggers whose DEBUG output the tests capture (their levels are restored afterwards).
 CAPTURED_LOGGERS = ("", "spotify_mcp", "httpx2", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access", "mcp")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A clock the test moves by hand."""
-    return ManualClock()
-
-
-@pytest.fixture
-async def h(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    """A running server wired to the emulator."""
-    async with harness(tmp_path, clock=clock) as running:
-        yield running
 
 
 @asynccontextmanager

@@ -118,12 +118,6 @@ def login_tokens(access: str = "access-0", refresh: str = "refresh-0", expires_i
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    """A clock that only moves when a test says so."""
-    return ManualClock()
-
-
-@pytest.fixture
 def keys() -> KeyRing:
     """A one-key ring."""
     return KeyRing([b"k" * 32])

@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from mcp.client import Client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from spotify_mcp.clock import ManualClock
-from tests.support import PUBLIC, Harness, harness
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A clock the test moves by hand."""
-    return ManualClock()
-
-
-@pytest.fixture
-async def h(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
-    """A running server wired to the emulator."""
-    async with harness(tmp_path, clock=clock) as running:
-        yield running
-
-
-@asynccontextmanager
-async def connect(h: Harness, access_token: str) -> AsyncIterator[Client]:
-    """An MCP client speaking to the in-process server with ``access_token``."""
-    mounts = {PUBLIC: httpx2.ASGITransport(app=h.app)}
-    headers = {"Authorization": f"Bearer {access_token}"}
-    async with (
-        httpx2.AsyncClient(mounts=mounts, headers=headers) as http,
-        Client(streamable_http_client(f"{PUBLIC}/mcp", http_client=http)) as client,
-    ):
-        yield client
+from tests.support import Harness
+from tests.support import mcp_client as connect
 
 
 @pytest.fixture
