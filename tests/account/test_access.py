@@ -9,9 +9,10 @@ import pytest
 from spotify_mcp.account.session import SESSION_COOKIE
 from spotify_mcp.clock import ManualClock
 from spotify_mcp.crypto import hash_secret
+from spotify_mcp.oauth.tokens import GRANT_TOUCH_INTERVAL
 from spotify_mcp.store.records import AuthCodeRecord, GrantRecord
 from tests.account.conftest import ACCOUNT, form, mcp_status, new_browser, post, services, sign_in
-from tests.support import PUBLIC, Harness
+from tests.support import PUBLIC, Harness, mcp_client
 
 pytestmark = pytest.mark.anyio
 
@@ -39,6 +40,20 @@ async def test_the_page_lists_each_client_with_its_name_dates_and_permissions(h:
     assert "Control playback: play, pause, skip, volume, queue, devices" in page
     assert form(page, "revoke", "Revoke Claude Desktop").fields["grant"]
     assert form(page, "revoke", "Revoke MCP Inspector").fields["grant"]
+
+
+async def test_a_tool_call_shows_as_the_clients_last_use_within_the_touch_interval(
+    h: Harness, clock: ManualClock
+) -> None:
+    tokens = await h.tokens((await h.register(client_name="Claude Desktop"))["client_id"])
+    clock.advance(600)
+    async with mcp_client(h, tokens["access_token"]) as client:
+        assert not (await client.call_tool("getCurrentUserProfile", {})).is_error
+    assert "last used 2027-01-15 08:10 UTC" in await sign_in(h)
+    clock.advance(GRANT_TOUCH_INTERVAL - 1)  # another call this soon writes nothing
+    async with mcp_client(h, tokens["access_token"]) as client:
+        assert not (await client.call_tool("getCurrentUserProfile", {})).is_error
+    assert "last used 2027-01-15 08:10 UTC" in (await h.http.get(ACCOUNT)).text
 
 
 async def test_client_names_are_escaped(h: Harness) -> None:

@@ -13,7 +13,7 @@ from spotify_mcp.account.pat import MAX_TOKENS_PER_USER
 from spotify_mcp.clock import ManualClock
 from spotify_mcp.crypto import hash_secret
 from spotify_mcp.oauth.clients import is_pat_client_id
-from spotify_mcp.oauth.tokens import PAT_TOUCH_INTERVAL
+from spotify_mcp.oauth.tokens import GRANT_TOUCH_INTERVAL
 from spotify_mcp.store.sweeper import sweep_once
 from tests.account.conftest import (
     ACCOUNT,
@@ -106,7 +106,7 @@ async def test_a_token_records_when_it_was_last_used(h: Harness, clock: ManualCl
     async with connect(h, token) as client:
         assert not (await client.call_tool("getTopTracks", {"limit": 1})).is_error
     assert "last used 2027-01-15 08:01 UTC" in (await h.http.get(ACCOUNT)).text
-    clock.advance(PAT_TOUCH_INTERVAL - 1)
+    clock.advance(GRANT_TOUCH_INTERVAL - 1)
     async with connect(h, token) as client:
         assert not (await client.call_tool("getTopTracks", {"limit": 1})).is_error
     assert "last used 2027-01-15 08:01 UTC" in (await h.http.get(ACCOUNT)).text

@@ -20,8 +20,9 @@ REFRESH_PREFIX = "smcp_rt_"
 CODE_PREFIX = "smcp_ac_"
 PAT_PREFIX = "smcp_pat_"
 """Personal access tokens (``account/pat.py``): access tokens of a reserved client, issued on the account page."""
-PAT_TOUCH_INTERVAL = 300
-"""Seconds between two records of a personal access token's use (its grant's ``last_used_at``), per process."""
+GRANT_TOUCH_INTERVAL = 300
+"""Seconds between two records of a grant's use by its access tokens (``last_used_at``), per process: what
+/account and the admin CLI show as "last used" is at most this late, for one store write per grant per interval."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class TokenService:
         self._resource = resource
         self._access_ttl = access_ttl
         self._refresh_ttl = refresh_ttl
-        self._pat_touched: dict[str, float] = {}
+        self._touched: dict[str, float] = {}
 
     def issue(
         self,
@@ -99,7 +100,7 @@ class TokenService:
     async def verify_access(self, token: str) -> AccessToken | None:
         """Return who a bearer token speaks for, or None if it is not a live access token for us.
 
-        A personal access token is an access token like any other; its use is recorded on its grant.
+        A personal access token is an access token like any other. Each use is recorded on the grant (throttled).
         """
         if not token.startswith((ACCESS_PREFIX, PAT_PREFIX)) or len(token) > 200:
             return None
@@ -112,8 +113,7 @@ class TokenService:
             or record.resource != self._resource
         ):
             return None
-        if token.startswith(PAT_PREFIX):
-            await self._touch_personal(record.grant_id, now)
+        await self._touch(record.grant_id, now)
         return AccessToken(
             token=record.token_hash,
             client_id=record.client_id,
@@ -124,12 +124,12 @@ class TokenService:
             claims={"grant_id": record.grant_id},
         )
 
-    async def _touch_personal(self, grant_id: str, now: float) -> None:
-        """Record a personal access token's use, at most every PAT_TOUCH_INTERVAL seconds; never fail the request."""
-        if now - self._pat_touched.get(grant_id, -math.inf) < PAT_TOUCH_INTERVAL:
+    async def _touch(self, grant_id: str, now: float) -> None:
+        """Record a grant's use, at most every GRANT_TOUCH_INTERVAL seconds per process; never fail the request."""
+        if now - self._touched.get(grant_id, -math.inf) < GRANT_TOUCH_INTERVAL:
             return
-        if len(self._pat_touched) >= 10_000:
-            self._pat_touched.clear()
-        self._pat_touched[grant_id] = now
+        if len(self._touched) >= 10_000:
+            self._touched.clear()
+        self._touched[grant_id] = now
         with contextlib.suppress(StoreError):
             await self._store.touch_grant(grant_id, now)
