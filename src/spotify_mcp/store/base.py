@@ -237,9 +237,5 @@ class Store(Protocol):
 
     # -- housekeeping ------------------------------------------------------------------------------
     async def sweep(self, now: float) -> int:
-        """Delete expired requests, codes and tokens, grants left without a token, and past rate-limit windows (SQL).
-
-        Returns how many records went. A grant goes once its last token (the refresh token, usually) has expired:
-        nothing can use it any more, and it no longer shows as access on /account or in the admin CLI.
-        """
+        """Delete expired requests, codes and tokens, and past rate-limit windows (SQL); return how many rows went."""
         ...

@@ -113,20 +113,15 @@ WITH requests AS (
     DELETE FROM auth_codes WHERE expires_at <= $1 RETURNING 1
 ), expired_tokens AS (
     DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1
-), dead_grants AS (
-    DELETE FROM grants g WHERE NOT EXISTS (
-        SELECT 1 FROM tokens t WHERE t.grant_id = g.grant_id AND (t.expires_at IS NULL OR t.expires_at > $1)
-    ) RETURNING 1
 ), windows AS (
     DELETE FROM rate_limit_windows WHERE window_end <= $1 RETURNING 1
 ), leases AS (
     UPDATE spotify_credentials SET lease_owner = NULL, lease_until = NULL WHERE lease_until <= $1 RETURNING 1
 )
 SELECT (SELECT count(*) FROM requests) + (SELECT count(*) FROM codes) + (SELECT count(*) FROM expired_tokens)
-    + (SELECT count(*) FROM dead_grants) + (SELECT count(*) FROM windows)
+    + (SELECT count(*) FROM windows)
 """
-"""Delete every expired row, and grants left without a live token, and clear expired leases in one statement;
-counts the deleted rows only."""
+"""Delete every expired row and clear expired leases in one statement; counts the deleted rows only."""
 
 HIT_SQL = """
 INSERT INTO rate_limit_windows AS w (key, window_start, window_end, hits) VALUES ($1, $2, $3, 1)

@@ -284,10 +284,6 @@ for _, m in ipairs(due) do
   if ARGV[3] == 'tokens' then
     removed = removed + redis.call('DEL', key('token', id))
     redis.call('SREM', key('grant-tokens', owner), id)
-    if redis.call('SCARD', key('grant-tokens', owner)) == 0 and redis.call('EXISTS', key('grant', owner)) == 1 then
-      delete_grant(owner)
-      removed = removed + 1
-    end
   elseif ARGV[3] == 'codes' then
     removed = removed + redis.call('DEL', key('code', id))
     redis.call('SREM', key('client-codes', owner), id)

@@ -38,7 +38,6 @@ from spotify_mcp.store.records import (
 )
 from spotify_mcp.store.sqlite_queries import (
     CAS_CREDENTIALS_SQL,
-    DEAD_GRANTS_SQL,
     HIT_SQL,
     LIST_CREDENTIALS_SQL,
     PUT_CREDENTIALS_SQL,
@@ -407,12 +406,10 @@ class SqliteStore:
 
     # -- housekeeping ------------------------------------------------------------------------------
     async def sweep(self, now: float) -> int:
-        """Delete expired requests, codes (redeemed or not), tokens, grants left without a token and ended
-        rate-limit windows; count the rows."""
+        """Delete expired requests, codes (redeemed or not), tokens and ended rate-limit windows; count the rows."""
         async with self._session("sweep expired rows", write=True) as db:
             removed = await run(db, "DELETE FROM auth_requests WHERE expires_at <= ?", (now,))
             removed += await run(db, "DELETE FROM auth_codes WHERE expires_at <= ?", (now,))
             removed += await run(db, "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
-            removed += await run(db, DEAD_GRANTS_SQL)
             removed += await run(db, "DELETE FROM rate_limit_windows WHERE window_end <= ?", (now,))
         return removed

@@ -107,9 +107,6 @@ UPDATE spotify_credentials SET
 WHERE user_id = :user_id AND version = :expected_version
 """
 
-DEAD_GRANTS_SQL = "DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.grant_id = grants.grant_id)"
-"""Grants whose every token has gone (run after the expired tokens are deleted, in the same transaction)."""
-
 HIT_SQL = """
 INSERT INTO rate_limit_windows (key, window_start, window_end, hits) VALUES (?, ?, ?, 1)
 ON CONFLICT (key, window_start, window_end) DO UPDATE SET hits = hits + 1
