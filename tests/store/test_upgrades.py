@@ -362,7 +362,8 @@ async def test_issued_access_tokens_still_verify_and_expired_ones_do_not(store: 
         False,
     )
     grant = await store.get_grant(GRANT)
-    assert grant == GrantRecord(GRANT, PUBLIC_CLIENT, USER, SCOPES, RESOURCE, SNAPSHOT - 120, SNAPSHOT - 30)
+    # Verifying the token recorded its use on the grant (it was last used at SNAPSHOT - 30).
+    assert grant == GrantRecord(GRANT, PUBLIC_CLIENT, USER, SCOPES, RESOURCE, SNAPSHOT - 120, NOW)
     assert [g.grant_id for g in await store.list_grants(USER)] == [OTHER_GRANT, GRANT]
 
 
