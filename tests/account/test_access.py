@@ -56,6 +56,16 @@ async def test_a_tool_call_shows_as_the_clients_last_use_within_the_touch_interv
     assert "last used 2027-01-15 08:10 UTC" in (await h.http.get(ACCOUNT)).text
 
 
+async def test_an_application_whose_authorization_expired_is_marked_so(h: Harness, clock: ManualClock) -> None:
+    await h.tokens((await h.register(client_name="Old Laptop"))["client_id"])
+    clock.advance(h.settings.refresh_token_ttl + 1)
+    await h.tokens((await h.register(client_name="New Phone"))["client_id"])
+    page = await sign_in(h)
+    old, new = page.split("Old Laptop", 1)[1].split("New Phone", 1)
+    assert "expired: it will ask you again next time" in old
+    assert "expired" not in new
+
+
 async def test_client_names_are_escaped(h: Harness) -> None:
     client_id = (await h.register(client_name='<script>alert("x")</script>'))["client_id"]
     await h.tokens(client_id)

@@ -6,6 +6,7 @@ Spotify credentials, refresh leases and user deletion are in ``test_contract_spo
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
@@ -363,3 +364,28 @@ async def test_sweep_keeps_redeemed_codes_so_replays_are_caught_until_they_expir
     assert await store.sweep(NOW + 1) == 0
     replay = await store.redeem_code("code-g1", grant("g2"), [], NOW + 1)
     assert replay == CodeRedemption(RedeemOutcome.REPLAYED, first_grant_id="g1")
+
+
+async def test_a_grants_expiry_is_that_of_its_last_token(store: Store) -> None:
+    made, _, refresh = await issue(store, "g1")
+    assert refresh.expires_at is not None
+    assert await store.grant_expiry("g1") == refresh.expires_at
+    await store.rotate_refresh_token(refresh.token_hash, pair(made, "-2"), NOW + 10)
+    assert await store.grant_expiry("g1") == pair(made, "-2")[1].expires_at
+    assert await store.grant_expiry("unknown") is None
+
+
+async def test_a_grant_with_a_never_expiring_token_never_expires(store: Store) -> None:
+    made = grant("g1")
+    await store.add_code(code("c-forever"))
+    forever = token("forever", made, kind=TokenKind.REFRESH, expires_at=None)
+    await store.redeem_code("c-forever", made, [token("short", made, expires_at=NOW + 1), forever], NOW)
+    assert await store.grant_expiry("g1") == math.inf
+
+
+async def test_a_grant_whose_tokens_were_swept_has_no_expiry(store: Store) -> None:
+    _, _, refresh = await issue(store, "g1")
+    assert refresh.expires_at is not None
+    await store.sweep(refresh.expires_at)
+    assert await store.get_grant("g1") is not None
+    assert await store.grant_expiry("g1") is None

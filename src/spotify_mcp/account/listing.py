@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from spotify_mcp.oauth.cimd import is_cimd_client_id
@@ -26,6 +26,8 @@ class Access:
     scopes: tuple[str, ...]
     expires_at: float | None = None
     """Tokens only: when the token stops working."""
+    lapsed: bool = False
+    """Applications only: every token of the grant has expired, so the application must ask again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,14 @@ async def describe(services: Services, grant: GrantRecord) -> Access:
 
 async def account_view(services: Services, user_id: str) -> AccountView:
     """Gather the page of ``user_id``: their grants, oldest first, and their stored Spotify scopes."""
-    accesses = [await describe(services, grant) for grant in await services.store.list_grants(user_id)]
+    now = services.clock.now()
+    accesses = []
+    for grant in await services.store.list_grants(user_id):
+        described = await describe(services, grant)
+        if described.expires_at is None:
+            alive_until = await services.store.grant_expiry(grant.grant_id)
+            described = replace(described, lapsed=alive_until is None or alive_until <= now)
+        accesses.append(described)
     credentials = await services.store.get_spotify_credentials(user_id)
     held = set(credentials.scopes) if credentials is not None else set()
     offered = services.settings.scopes

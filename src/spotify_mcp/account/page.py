@@ -43,6 +43,8 @@ def _card(access: Access, csrf: str, now: float) -> str:
     if access.expires_at is None:
         origin = f" <span class=muted>{escape(access.origin)}</span>"
         dates = f"Connected {when(access.created_at)} · last used {used}"
+        if access.lapsed:
+            dates += " · expired: it will ask you again next time"
     else:
         origin = " <span class=muted>personal access token</span>"
         ends = "expired" if access.expires_at <= now else "expires"

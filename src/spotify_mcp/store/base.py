@@ -36,6 +36,13 @@ def rate_window(key: str, window: float, now: float) -> tuple[float, float]:
     return start, start + window
 
 
+def grant_expiry_of(tokens: int, forever: bool, latest: float | None) -> float | None:
+    """``Store.grant_expiry``'s answer from a grant's token count, whether one never expires, and the latest expiry."""
+    if not tokens:
+        return None
+    return math.inf if forever or latest is None else float(latest)
+
+
 class StoreError(Exception):
     """The store could not be reached or failed mid-operation; nothing was half-written."""
 
@@ -180,6 +187,13 @@ class Store(Protocol):
 
     async def list_grants(self, user_id: str | None = None) -> list[GrantRecord]:
         """Return live grants, all or one user's, oldest first."""
+        ...
+
+    async def grant_expiry(self, grant_id: str) -> float | None:
+        """Return when the last token of a grant expires (``math.inf`` if one never does), None if none is left.
+
+        Tokens past their expiry that no sweep has removed yet still count: compare the answer with the time.
+        """
         ...
 
     async def touch_grant(self, grant_id: str, at: float) -> None:

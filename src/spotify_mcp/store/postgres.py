@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from types import TracebackType
 
-from spotify_mcp.store.base import CodeRedemption, RedeemOutcome, RotateOutcome, rate_window
+from spotify_mcp.store.base import CodeRedemption, RedeemOutcome, RotateOutcome, grant_expiry_of, rate_window
 from spotify_mcp.store.postgres_pool import PostgresPool
 from spotify_mcp.store.postgres_queries import (
     CAS_CREDENTIALS_SQL,
+    GRANT_EXPIRY_SQL,
     HIT_SQL,
     LIST_CREDENTIALS_SQL,
     PUT_CREDENTIALS_SQL,
@@ -255,6 +256,14 @@ class PostgresStore:
             else:
                 rows = await conn.fetch("SELECT * FROM grants WHERE user_id = $1 ORDER BY created_at, seq", user_id)
         return [from_row(GrantRecord, row) for row in rows]
+
+    async def grant_expiry(self, grant_id: str) -> float | None:
+        """Return when the last token of a grant expires (``math.inf`` if one never does), None if none is left."""
+        async with self._db.connection("read a grant's expiry") as conn:
+            row = await conn.fetchrow(GRANT_EXPIRY_SQL, grant_id)
+        if row is None:
+            return None
+        return grant_expiry_of(int(row["tokens"]), bool(row["forever"]), row["latest"])
 
     async def touch_grant(self, grant_id: str, at: float) -> None:
         """Record that a grant was used."""

@@ -123,6 +123,12 @@ SELECT (SELECT count(*) FROM requests) + (SELECT count(*) FROM codes) + (SELECT 
 """
 """Delete every expired row and clear expired leases in one statement; counts the deleted rows only."""
 
+GRANT_EXPIRY_SQL = """
+SELECT count(*) AS tokens, count(*) FILTER (WHERE expires_at IS NULL) > 0 AS forever, max(expires_at) AS latest
+FROM tokens WHERE grant_id = $1
+"""
+"""How many tokens a grant has, whether one never expires, and the latest expiry."""
+
 HIT_SQL = """
 INSERT INTO rate_limit_windows AS w (key, window_start, window_end, hits) VALUES ($1, $2, $3, 1)
 ON CONFLICT (key, window_start, window_end) DO UPDATE SET hits = w.hits + 1

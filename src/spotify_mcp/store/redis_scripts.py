@@ -160,6 +160,19 @@ redis.call('HSET', k, 'last_used_at', ARGV[5])
 return 1
 """)
 
+GRANT_EXPIRY = script("""
+local latest, forever, n = nil, 0, 0
+for _, h in ipairs(redis.call('SMEMBERS', key('grant-tokens', ARGV[3]))) do
+  local tk = key('token', h)
+  if redis.call('EXISTS', tk) == 1 then
+    n = n + 1
+    local e = redis.call('HGET', tk, 'expires_at')
+    if not e then forever = 1 elseif not latest or tonumber(e) > tonumber(latest) then latest = e end
+  end
+end
+return {n, forever, latest or ''}
+""")
+
 DELETE_CLIENT = script("""
 local id = ARGV[3]
 local existed = redis.call('DEL', key('client', id))

@@ -22,6 +22,7 @@ from spotify_mcp.store.base import (
     RotateOutcome,
     SchemaTooNewError,
     StoreError,
+    grant_expiry_of,
     rate_window,
 )
 from spotify_mcp.store.records import (
@@ -256,6 +257,12 @@ class RedisStore:
         """Return live grants, all or one user's, oldest first."""
         index = f"{self._target.prefix}grants" if user_id is None else self._key("user-grants", user_id)
         return await self._list("list grants", GrantRecord, index, "grant")
+
+    async def grant_expiry(self, grant_id: str) -> float | None:
+        """Return when the last token of a grant expires (``math.inf`` if one never does), None if none is left."""
+        tokens, forever, latest = as_list(await self._run("read a grant's expiry", lua.GRANT_EXPIRY, grant_id))
+        latest_text = as_text(latest)
+        return grant_expiry_of(as_int(tokens), bool(as_int(forever)), float(latest_text) if latest_text else None)
 
     async def touch_grant(self, grant_id: str, at: float) -> None:
         """Record that a grant was used."""

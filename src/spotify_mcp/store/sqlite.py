@@ -24,6 +24,7 @@ from spotify_mcp.store.base import (
     RotateOutcome,
     SchemaTooNewError,
     StoreError,
+    grant_expiry_of,
     rate_window,
 )
 from spotify_mcp.store.records import (
@@ -38,6 +39,7 @@ from spotify_mcp.store.records import (
 )
 from spotify_mcp.store.sqlite_queries import (
     CAS_CREDENTIALS_SQL,
+    GRANT_EXPIRY_SQL,
     HIT_SQL,
     LIST_CREDENTIALS_SQL,
     PUT_CREDENTIALS_SQL,
@@ -329,6 +331,14 @@ class SqliteStore:
                     db, "SELECT * FROM grants WHERE user_id = ? ORDER BY created_at, rowid", (user_id,)
                 )
         return [from_row(GrantRecord, row) for row in rows]
+
+    async def grant_expiry(self, grant_id: str) -> float | None:
+        """Return when the last token of a grant expires (``math.inf`` if one never does), None if none is left."""
+        async with self._session("read a grant's expiry", write=False) as db:
+            row = await fetch_one(db, GRANT_EXPIRY_SQL, (grant_id,))
+        if row is None:
+            return None
+        return grant_expiry_of(int(row["tokens"]), bool(row["forever"]), row["latest"])
 
     async def touch_grant(self, grant_id: str, at: float) -> None:
         """Record that a grant was used."""

@@ -107,6 +107,12 @@ UPDATE spotify_credentials SET
 WHERE user_id = :user_id AND version = :expected_version
 """
 
+GRANT_EXPIRY_SQL = """
+SELECT count(*) AS tokens, sum(expires_at IS NULL) AS forever, max(expires_at) AS latest FROM tokens WHERE grant_id = ?
+"""
+"""How many tokens a grant has, whether one never expires, and the latest expiry."""
+
+
 HIT_SQL = """
 INSERT INTO rate_limit_windows (key, window_start, window_end, hits) VALUES (?, ?, ?, 1)
 ON CONFLICT (key, window_start, window_end) DO UPDATE SET hits = hits + 1
