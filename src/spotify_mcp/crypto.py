@@ -51,7 +51,7 @@ def _derive(key: bytes, purpose: bytes) -> bytes:
 @dataclass(frozen=True, slots=True)
 class _Key:
     kid: str
-    seal_key: bytes
+    aead: AESGCM
     mac_key: bytes
 
 
@@ -64,7 +64,7 @@ class KeyRing:
         self._keys = [
             _Key(
                 kid=hashlib.sha256(b"kid" + k).hexdigest()[:8],
-                seal_key=_derive(k, b"seal"),
+                aead=AESGCM(_derive(k, b"seal")),
                 mac_key=_derive(k, b"mac"),
             )
             for k in raw_keys
@@ -111,7 +111,7 @@ class KeyRing:
         """Encrypt and authenticate ``plaintext``, bound to ``context`` (e.g. the owning user id)."""
         key = self._keys[0]
         nonce = os.urandom(12)
-        ciphertext = AESGCM(key.seal_key).encrypt(nonce, plaintext.encode(), context.encode())
+        ciphertext = key.aead.encrypt(nonce, plaintext.encode(), context.encode())
         return f"{_SEAL_VERSION}.{key.kid}.{_b64e(nonce + ciphertext)}"
 
     def unseal(self, sealed: str, context: str) -> str:
@@ -125,7 +125,7 @@ class KeyRing:
         if version != _SEAL_VERSION or len(blob) < 28:
             raise UnsealError("sealed value has an unknown format")
         try:
-            return AESGCM(key.seal_key).decrypt(blob[:12], blob[12:], context.encode()).decode()
+            return key.aead.decrypt(blob[:12], blob[12:], context.encode()).decode()
         except InvalidTag:
             raise UnsealError("sealed value failed authentication") from None
 
