@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import secrets
 import socket
 import sys
@@ -26,8 +27,8 @@ from spotify_mcp.settings import ConfigError, Settings, load_settings
 
 DEMO_CLIENT_ID = "spotify-mcp-demo"
 STARTUP_FAILURE = 3
-EVENT_LOOP = {"use_uvloop": True}
-"""uvloop under anyio: the server's event loop (uvicorn picks httptools for HTTP parsing by itself)."""
+EVENT_LOOP = {"use_uvloop": importlib.util.find_spec("uvloop") is not None}
+"""uvloop under anyio where it exists (not on Windows): the server's event loop. uvicorn picks httptools itself."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
