@@ -30,7 +30,6 @@ from tests.support import (
     SPOTIFY_CLIENT_SECRET,
     Harness,
     make_settings,
-    mcp_client,  # noqa: F401  (re-exported for the admin tests)
 )
 
 T = TypeVar("T")

@@ -11,9 +11,9 @@ import pytest
 from spotify_mcp.clock import ManualClock
 from spotify_mcp.crypto import KeyRing, generate_key, kid_of
 from spotify_mcp.store import Store
-from tests.support import PUBLIC
+from tests.support import PUBLIC, mcp_client
 
-from .support import Cli, mcp_client, opened_tokens, sealed_credentials, server, spotify_emulator, with_store
+from .support import Cli, opened_tokens, sealed_credentials, server, spotify_emulator, with_store
 
 OLD, NEW, LOST = generate_key(), generate_key(), generate_key()
 OLD_KID, NEW_KID, LOST_KID = (KeyRing.parse(key).current_kid for key in (OLD, NEW, LOST))

@@ -36,12 +36,9 @@ from tests.support import (
     SPOTIFY_CLIENT_SECRET,
     Harness,
     make_settings,
-    mcp_client,
     parse_form,
     pkce,
 )
-
-__all__ = ["mcp_client"]  # the attack tests import it from here
 
 MCP = f"{PUBLIC}/mcp"
 TOKEN = f"{PUBLIC}/token"

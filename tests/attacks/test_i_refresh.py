@@ -31,8 +31,8 @@ import httpx2
 import pytest
 
 from spotify_mcp.clock import ManualClock
-from tests.attacks.support_gm import TOKEN, mcp_client, mcp_post, mcp_status, refresh, revoke, serve, tokens_for
-from tests.support import Harness
+from tests.attacks.support_gm import TOKEN, mcp_post, mcp_status, refresh, revoke, serve, tokens_for
+from tests.support import Harness, mcp_client
 
 pytestmark = pytest.mark.anyio
 

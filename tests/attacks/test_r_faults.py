@@ -52,7 +52,6 @@ from tests.attacks.support_gm import (
     TOKEN,
     StoreFaults,
     exchange,
-    mcp_client,
     mcp_post,
     mcp_status,
     new_emulator,
@@ -61,7 +60,7 @@ from tests.attacks.support_gm import (
     sign_in_as,
     tokens_for,
 )
-from tests.support import CLIENT_REDIRECT, PUBLIC, Harness, code_form
+from tests.support import CLIENT_REDIRECT, PUBLIC, Harness, code_form, mcp_client
 
 pytestmark = pytest.mark.anyio
 
