@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from spotify_mcp.observability.health import expected_schema_version
-from spotify_mcp.store import PostgresStore, RedisStore, SqliteStore, Store, sqlite_path_from_url
+from spotify_mcp.store import Store, sqlite_path_from_url, store_for_url
 from spotify_mcp.store.postgres_target import SCHEMES as POSTGRES_SCHEMES
 from spotify_mcp.store.postgres_target import PostgresTarget
 from spotify_mcp.store.redis_connection import parse_redis_url
@@ -63,11 +63,6 @@ def sqlite_file(url: str) -> Path | None:
 async def connect(url: str, *, create: bool = False) -> Store:
     """Build the store a URL names without migrating it; a SQLite file is created only when ``create`` is set."""
     store_location(url)  # validates the URL with a message that names no password
-    scheme = urlsplit(url).scheme.lower()
-    if scheme in POSTGRES_SCHEMES:
-        return PostgresStore(url, min_size=1, max_size=2, connect_timeout=CONNECT_TIMEOUT)
-    if scheme in ("redis", "rediss"):
-        return RedisStore(url, connect_timeout=CONNECT_TIMEOUT)
     path = sqlite_file(url)
     if path is not None and not await anyio.Path(path).exists():
         if not create:
@@ -76,7 +71,7 @@ async def connect(url: str, *, create: bool = False) -> Store:
                 "(serve, and `spotify-mcp admin migrations apply`, create it)"
             )
         await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteStore(path if path is not None else ":memory:")
+    return store_for_url(url, connect_timeout=CONNECT_TIMEOUT, max_connections=2)
 
 
 async def check_schema(store: Store) -> None:

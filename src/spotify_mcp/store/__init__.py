@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -21,6 +22,7 @@ __all__ = [
     "StoreError",
     "open_store",
     "sqlite_path_from_url",
+    "store_for_url",
 ]
 
 _SQLITE_PREFIX = "sqlite:///"
@@ -39,26 +41,34 @@ def sqlite_path_from_url(url: str) -> str:
     return path
 
 
+def store_for_url(url: str, *, connect_timeout: float | None = None, max_connections: int | None = None) -> Store:
+    """Build, without opening or migrating, the store a URL names (by scheme); ValueError for any other scheme.
+
+    ``connect_timeout`` and ``max_connections`` override the PostgreSQL and Redis defaults where given.
+    """
+    scheme = urlsplit(url).scheme.lower()
+    given: dict[str, Any] = {"connect_timeout": connect_timeout} if connect_timeout is not None else {}
+    if scheme in POSTGRES_SCHEMES:
+        return PostgresStore(url, **given, **({"max_size": max_connections} if max_connections is not None else {}))
+    if scheme in ("redis", "rediss"):
+        return RedisStore(url, **given)
+    if scheme == "sqlite":
+        return SqliteStore(sqlite_path_from_url(url))
+    # Only the scheme is echoed back: the rest of a database URL may hold a password.
+    raise ValueError(
+        f"unsupported store URL scheme {scheme + '://' if scheme else '(none)'}: this release supports "
+        "sqlite:///path/to/file.db, postgresql://user@host:port/database?schema=name (or postgres://) "
+        "and redis[s]://host:port/db?prefix=name"
+    )
+
+
 async def open_store(url: str) -> Store:
     """Open the store a URL names (by scheme), creating and migrating its schema as needed."""
-    scheme = urlsplit(url).scheme.lower()
-    store: Store
-    if scheme in POSTGRES_SCHEMES:
-        store = PostgresStore(url)
-    elif scheme in ("redis", "rediss"):
-        store = RedisStore(url)
-    elif scheme == "sqlite":
+    store = store_for_url(url)
+    if urlsplit(url).scheme.lower() == "sqlite":
         path = sqlite_path_from_url(url)
         if path != ":memory:":
             await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
-        store = SqliteStore(path)
-    else:
-        # Only the scheme is echoed back: the rest of a database URL may hold a password.
-        raise ValueError(
-            f"unsupported store URL scheme {scheme + '://' if scheme else '(none)'}: this release supports "
-            "sqlite:///path/to/file.db, postgresql://user@host:port/database?schema=name (or postgres://) "
-            "and redis[s]://host:port/db?prefix=name"
-        )
     try:
         await store.migrate()
     except BaseException:
