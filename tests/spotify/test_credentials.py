@@ -104,9 +104,10 @@ async def test_two_replicas_sharing_one_store_refresh_once(
     async def release_a_when_b_waits(seconds: float) -> None:
         b_waits.append(seconds)
         gate.set()
-        await anyio.lowlevel.checkpoint()
+        await a_done.wait()  # the wait lasts until replica a has stored what it refreshed
 
     b_waits: list[float] = []
+    a_done = anyio.Event()
     replica_a = CredentialsManager(store, keys, accounts, clock, owner="replica-a")
     replica_b = CredentialsManager(store, keys, accounts, clock, owner="replica-b", sleep=release_a_when_b_waits)
     await replica_a.save_login(user_id=USER, display_name=None, tokens=login_tokens())
@@ -115,6 +116,8 @@ async def test_two_replicas_sharing_one_store_refresh_once(
 
     async def call(name: str, replica: CredentialsManager) -> None:
         results[name] = await replica.access_token(USER)
+        if name == "a":
+            a_done.set()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(call, "a", replica_a)

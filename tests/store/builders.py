@@ -22,13 +22,16 @@ NOW = 1_800_000_000.0
 T = TypeVar("T")
 
 
-def client(client_id: str = "c1", *, created_at: float = NOW, secret_hash: str | None = None) -> ClientRecord:
+def client(
+    client_id: str = "c1", *, created_at: float = NOW, secret_hash: str | None = None, last_used_at: float | None = None
+) -> ClientRecord:
     """A registered client."""
     return ClientRecord(
         client_id=client_id,
         metadata_json='{"client_name": "Test", "redirect_uris": ["http://127.0.0.1/cb"]}',
         secret_hash=secret_hash,
         created_at=created_at,
+        last_used_at=last_used_at,
     )
 
 

@@ -6,6 +6,7 @@ operations stay atomic even against another process on the same file.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,6 +103,10 @@ class SqliteStore:
         """Close the connection; later operations raise StoreError."""
         await self._db.close()
 
+    async def _one(self, what: str, sql: str, params: tuple[object, ...]) -> sqlite3.Row | None:
+        rows = await self._db.read(what, sql, params)
+        return rows[0] if rows else None
+
     # -- clients -----------------------------------------------------------------------------------
     async def add_client(self, client: ClientRecord) -> None:
         """Insert a newly registered client."""
@@ -110,8 +115,7 @@ class SqliteStore:
 
     async def get_client(self, client_id: str) -> ClientRecord | None:
         """Return a registered client, or None."""
-        async with self._db.connection("read a client") as db:
-            row = await fetch_one(db, "SELECT * FROM clients WHERE client_id = ?", (client_id,))
+        row = await self._one("read a client", "SELECT * FROM clients WHERE client_id = ?", (client_id,))
         return None if row is None else from_row(ClientRecord, row)
 
     async def list_clients(self) -> list[ClientRecord]:
@@ -226,8 +230,7 @@ class SqliteStore:
     # -- grants and tokens -------------------------------------------------------------------------
     async def get_token(self, token_hash: str) -> TokenRecord | None:
         """Return an issued token by hash, including expired and rotated ones."""
-        async with self._db.connection("read a token") as db:
-            row = await fetch_one(db, "SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
+        row = await self._one("read a token", "SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
         return None if row is None else from_row(TokenRecord, row)
 
     async def rotate_refresh_token(self, old_hash: str, new_tokens: Sequence[TokenRecord], now: float) -> RotateOutcome:
@@ -251,8 +254,7 @@ class SqliteStore:
 
     async def get_grant(self, grant_id: str) -> GrantRecord | None:
         """Return a live grant, or None."""
-        async with self._db.connection("read a grant") as db:
-            row = await fetch_one(db, "SELECT * FROM grants WHERE grant_id = ?", (grant_id,))
+        row = await self._one("read a grant", "SELECT * FROM grants WHERE grant_id = ?", (grant_id,))
         return None if row is None else from_row(GrantRecord, row)
 
     async def list_grants(self, user_id: str | None = None) -> list[GrantRecord]:
@@ -287,8 +289,9 @@ class SqliteStore:
     # -- Spotify credentials -----------------------------------------------------------------------
     async def get_spotify_credentials(self, user_id: str) -> SpotifyCredentials | None:
         """Return a user's sealed Spotify tokens, or None."""
-        async with self._db.connection("read Spotify credentials") as db:
-            row = await fetch_one(db, "SELECT * FROM spotify_credentials WHERE user_id = ?", (user_id,))
+        row = await self._one(
+            "read Spotify credentials", "SELECT * FROM spotify_credentials WHERE user_id = ?", (user_id,)
+        )
         return None if row is None else from_row(SpotifyCredentials, row)
 
     async def list_spotify_credentials(self) -> list[SpotifyCredentials]:
