@@ -6,7 +6,10 @@ under uvicorn on a loopback socket). In one run, at fixed concurrency:
 
 - direct: ``GET /v1/me`` on the emulator with a Spotify access token (load generator → emulator);
 - full stack: ``POST /mcp`` (a stateless 2026-07-28 ``tools/call``) with our bearer → token lookup and per-user
-  rate-limit count in SQLite → unsealed Spotify token → pooled upstream ``GET /v1/me`` → compact result.
+  rate-limit count in SQLite → unsealed Spotify token → pooled upstream ``GET /v1/me`` → compact result;
+- frameworks' floor: the same ``POST`` to ``bench/passthrough.py`` in a process of its own, a bare Starlette +
+  ``httpx2`` pass-through on ``serve``'s uvicorn settings with nothing of ours, to show what the stack we build on
+  costs by itself.
 
 Each pair of runs is repeated per ``--spotify-latency-ms``: 0 makes the emulator answer at once (a CPU-bound
 comparison of our whole server with a stub), a few tens of milliseconds stand for the real Spotify's round trip.
@@ -24,6 +27,7 @@ import logging
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -35,12 +39,17 @@ import httpx2
 from tests.e2e.live import bound_socket, serve
 from tests.replicas.cluster import (
     ONE_ADDRESS_RATE_LIMITS,
+    REPO,
     Cluster,
+    Replica,
+    bytecode_cache,
+    free_port,
     new_secret_key,
     pinned,
     replica_env,
     reserved_port,
     sign_in,
+    spawn,
     spawn_replica,
     stop_all,
     tool_call,
@@ -113,27 +122,46 @@ async def main(seconds: float, concurrency: int, latencies_ms: list[float]) -> l
         public_sock.close()
         async with serve([(emulator, emulator_sock)]):
             server = spawn_replica("server", env, workdir, port=port)
+            stopped = [server]
             try:
                 await wait_ready([server])
                 cluster = Cluster("sqlite", public, emulator_origin, {"server": server})
                 async with cluster.http(pinned(server)) as browser:
                     bearer = (await sign_in(browser, cluster, "bench")).access_token
+                floor = spawn_passthrough(workdir, emulator_origin, next(iter(world.access_tokens)))
+                stopped.append(floor)
+                await wait_ready([floor])
                 reports = []
                 for latency_ms in latencies_ms:
                     world.api_latency = latency_ms / 1000
-                    report = await _run(
-                        world, server.process.pid, public, emulator_origin, bearer, seconds, concurrency
-                    )
+                    report = await _run(world, (server, floor), public, emulator_origin, bearer, seconds, concurrency)
                     reports.append({"spotify_latency_ms": latency_ms, **report})
                 return reports
             finally:
                 with anyio.CancelScope(shield=True):
-                    await stop_all([server])
+                    await stop_all(stopped)
+
+
+def spawn_passthrough(workdir: Path, spotify: str, token: str) -> Replica:
+    """Start ``bench/passthrough.py`` (the frameworks' floor) on a free port, forwarding ``token`` to ``spotify``."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update({"PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": str(bytecode_cache()), "BENCH_SPOTIFY_TOKEN": token})
+    argv = [sys.executable, "-m", "bench.passthrough", "--port", str(port), "--spotify", spotify]
+    return spawn("passthrough", argv, env, workdir, port)
 
 
 async def _run(
-    world: Any, server_pid: int, public: str, emulator: str, bearer: str, seconds: float, concurrency: int
+    world: Any,
+    servers: tuple[Replica, Replica],
+    public: str,
+    emulator: str,
+    bearer: str,
+    seconds: float,
+    concurrency: int,
 ) -> dict[str, Any]:
+    server, floor = servers
+    server_pid, floor_url = server.process.pid, f"http://127.0.0.1:{floor.port}/mcp"
     spotify_token = next(iter(world.access_tokens))
     headers, body = tool_call(bearer, "getCurrentUserProfile")
     limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -143,6 +171,11 @@ async def _run(
             response = await http.post(f"{public}/mcp", headers=headers, content=body)
             if response.status_code != 200 or '"isError":true' in response.text:
                 raise RuntimeError(f"tool call failed: {response.status_code} {response.text[:200]}")
+
+        async def pass_through() -> None:
+            response = await http.post(floor_url, headers=headers, content=body)
+            if response.status_code != 200:
+                raise RuntimeError(f"pass-through call failed: {response.status_code}")
 
         async def direct() -> None:
             response = await http.get(f"{emulator}/v1/me", headers={"Authorization": f"Bearer {spotify_token}"})
@@ -155,6 +188,8 @@ async def _run(
         upstream_per_call = len(world.api_calls)
         await measure(direct, WARMUP_SECONDS, concurrency, server_pid)
         direct_figures = await measure(direct, seconds, concurrency, server_pid)
+        await measure(pass_through, WARMUP_SECONDS, concurrency, floor.process.pid)
+        floor_figures = await measure(pass_through, seconds, concurrency, floor.process.pid)
         await measure(full_stack, WARMUP_SECONDS, concurrency, server_pid)
         world.api_calls.clear()
         stack_figures = await measure(full_stack, seconds, concurrency, server_pid)
@@ -167,7 +202,10 @@ async def _run(
         "seconds_each": seconds,
         "direct_emulator_GET_me": direct_figures,
         "full_stack_tools_call": stack_figures,
+        "frameworks_floor_passthrough": floor_figures,
         "ratio_full_to_direct": round(stack_figures["rate_per_s"] / direct_figures["rate_per_s"], 2),
+        "ratio_floor_to_direct": round(floor_figures["rate_per_s"] / direct_figures["rate_per_s"], 2),
+        "ratio_full_to_floor": round(stack_figures["rate_per_s"] / floor_figures["rate_per_s"], 2),
         "upstream_calls_per_tool_call": upstream_per_call,
         "tool_calls_measured": stack_figures["requests"],
         "upstream_calls_during_full_stack_run": upstream_total,
