@@ -42,11 +42,19 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def streamable_http(server: MCPServer, settings: Settings) -> tuple[ASGIApp, StreamableHTTPSessionManager]:
-    """The /mcp ASGI app and its session manager (whose ``run()`` the lifespan must enter)."""
+    """The /mcp ASGI app and its session manager (whose ``run()`` the lifespan must enter).
+
+    POSTs are answered with one ``application/json`` document, never an SSE stream: no tool sends progress,
+    log or server-to-client requests while it runs, so a stream would only frame that one document. (In the
+    2026-07-28 era the SDK otherwise runs each request in a task group with a stream and a disconnect watcher,
+    about a fifth of our server's CPU per tool call.) Server-initiated messages of the 2025 era still have the
+    ``GET /mcp`` stream.
+    """
     server.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=transport_security(settings),
         stateless_http=settings.stateless_http,
+        json_response=True,
     )
     manager = server.session_manager
     return StreamableHTTPASGIApp(manager), manager
