@@ -99,6 +99,8 @@ def create_app(
     as_metadata = MetadataEndpoint(authorization_server_metadata(settings))
     pr_metadata = MetadataEndpoint(protected_resource_metadata(settings))
     routes = [
+        # First: nearly every request is an MCP one, and Starlette tries the routes in order.
+        Route("/mcp", with_cors(NoStore(bearer(mcp_app)), ["GET", "POST", "DELETE"])),
         Route("/", endpoint=_home(settings), methods=["GET"]),
         Route("/healthz", endpoint=_healthz, methods=["GET"]),
         Route("/readyz", endpoint=readyz(runtime), methods=["GET"]),
@@ -137,7 +139,6 @@ def create_app(
         ),
         # The account page counts against the consent group: the same people, the same kind of browser traffic.
         *account_routes(runtime, lambda handler: endpoint(handler, ["GET", "POST"], limit="consent")),
-        Route("/mcp", with_cors(NoStore(bearer(mcp_app)), ["GET", "POST", "DELETE"])),
         Route("/sse", with_cors(NoStore(bearer(sse_app)), ["GET"]), methods=["GET", "OPTIONS"]),
         Route("/messages/", with_cors(NoStore(bearer(sse_app)), ["POST"]), methods=["POST", "OPTIONS"]),
     ]
