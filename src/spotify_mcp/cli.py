@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import secrets
 import socket
 import sys
@@ -80,10 +81,13 @@ def _serve(host: str, port: int | None) -> int:
 
 def build_servers(app: Starlette, settings: Settings, host: str, port: int) -> list[uvicorn.Server]:
     """The main server, plus a metrics-only listener when SPOTIFY_MCP_METRICS is a port number."""
-    # log_config=None: uvicorn's loggers propagate to the root handler (format, request ids, redaction).
+    # log_config=None: uvicorn's loggers propagate to the root handler (format, request ids, redaction). uvicorn
+    # sets its own loggers' level, and a record they let through is printed whatever the root's level: so it
+    # gets the configured one (at WARNING, no access or startup lines).
+    log_level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     servers = [
         uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="info", log_config=None, proxy_headers=False)
+            uvicorn.Config(app, host=host, port=port, log_level=log_level, log_config=None, proxy_headers=False)
         )
     ]
     metrics_port = settings.metrics_port
@@ -95,7 +99,7 @@ def build_servers(app: Starlette, settings: Settings, host: str, port: int) -> l
             metrics_app(metrics),
             host=settings.metrics_host,
             port=metrics_port,
-            log_level="info",
+            log_level=log_level,
             log_config=None,
             lifespan="off",
             proxy_headers=False,

@@ -20,7 +20,7 @@ from spotify_mcp.cli import build_servers, run_servers
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.observability.logs import REDACTED, configure_logging, redact
 from spotify_mcp.observability.request_id import bound_request_id
-from tests.observability.conftest import Logs, connect, origin
+from tests.observability.conftest import CAPTURED_LOGGERS, Logs, connect, origin
 from tests.support import CLIENT_REDIRECT, PUBLIC, SPOTIFY_CLIENT_SECRET, Harness, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -244,3 +244,22 @@ def test_a_plain_handler_installed_before_ours_is_removed_so_nothing_prints_unre
     assert plain not in logging.getLogger().handlers
     assert plain_stream.getvalue() == ""
     assert "Zz9" * 12 not in logs.output
+
+
+async def test_serve_at_warning_level_writes_no_access_or_startup_lines(
+    tmp_path: Path, listeners: list[socket.socket], capture_logs: Any
+) -> None:
+    logs: Logs = capture_logs("json")
+    for name in CAPTURED_LOGGERS:  # as configure_logging("WARNING") leaves them: the root's level decides
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    logging.getLogger().setLevel(logging.WARNING)
+    settings = make_settings(tmp_path, log_level="WARNING")
+    [server] = build_servers(create_app(settings, keys=KeyRing.ephemeral()), settings, "127.0.0.1", 8000)
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group, httpx2.AsyncClient() as http:
+            group.start_soon(run_servers, [server], [[listeners[0]]])
+            probe = await http.get(f"{origin(listeners[0])}/healthz")
+            logging.getLogger("spotify_mcp.test").warning("a warning still gets through")
+            server.should_exit = True
+    assert probe.status_code == 200
+    assert [(r["logger"], r["level"]) for r in logs.records()] == [("spotify_mcp.test", "WARNING")]
