@@ -9,7 +9,9 @@ floor (``bench/passthrough.py``: bare Starlette + ``httpx2``, nothing of ours) i
 The emulator runs in this process, uncounted. Needs ``valgrind`` (Debian package) on the PATH.
 
 Run: ``.venv/bin/python -m bench.bench_instructions --calls 300`` (``--setting NAME=VALUE`` passes a setting to
-the server, e.g. ``--setting SPOTIFY_MCP_LOG_LEVEL=warning`` to count without the access log).
+the server, e.g. ``--setting SPOTIFY_MCP_LOG_LEVEL=warning`` to count without the access log; ``--backend
+postgres`` or ``redis`` uses a fresh schema or key prefix on the local server, whose own instructions are not
+counted).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from tests.replicas.cluster import (
 )
 from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
 
+from bench.bench_replicas import BACKENDS, store_for
 from spotify_mcp.emulator import EmulatorConfig, create_emulator_app
 
 WARMUP_CALLS = 30
@@ -92,57 +95,62 @@ async def count(replica: Replica, workdir: Path, url: str, headers: dict[str, st
     return counted_instructions(workdir, replica.name)
 
 
-async def main(calls: int, settings: dict[str, str]) -> dict[str, Any]:
+async def main(calls: int, settings: dict[str, str], backend: str) -> dict[str, Any]:
     """Count our server's and the floor's instructions per tool call against the in-process emulator."""
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
         workdir = Path(tmp)
-        port, floor_port = free_port(), free_port()
-        public = f"http://127.0.0.1:{port}"
-        emulator_sock = bound_socket()
-        emulator_origin = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
-        emulator = create_emulator_app(
-            EmulatorConfig(
-                client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[f"{public}/callback"]
+        async with store_for(backend, workdir) as store_url:
+            return await _count_both(workdir, store_url, calls, settings) | {"backend": backend}
+
+
+async def _count_both(workdir: Path, store_url: str, calls: int, settings: dict[str, str]) -> dict[str, Any]:
+    port, floor_port = free_port(), free_port()
+    public = f"http://127.0.0.1:{port}"
+    emulator_sock = bound_socket()
+    emulator_origin = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
+    emulator = create_emulator_app(
+        EmulatorConfig(
+            client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[f"{public}/callback"]
+        )
+    )
+    world = emulator.state.world
+    env = replica_env(
+        public_url=public,
+        store_url=store_url,
+        secret_key=new_secret_key(),
+        spotify=emulator_origin,
+        data_dir=workdir,
+        extra={"SPOTIFY_MCP_RATE_LIMITS": ONE_ADDRESS_RATE_LIMITS, **settings},
+    )
+    async with serve([(emulator, emulator_sock)]):
+        serve_argv = [sys.executable, "-m", "spotify_mcp.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        server = callgrind("server", serve_argv, env, workdir, port)
+        started = [server]
+        try:
+            await wait_ready([server], within=START_UNDER_VALGRIND)
+            cluster = Cluster("sqlite", public, emulator_origin, {"server": server})
+            async with cluster.http(pinned(server)) as browser:
+                bearer = (await sign_in(browser, cluster, "bench")).access_token
+            headers, body = tool_call(bearer, "getCurrentUserProfile")
+            ours = await count(server, workdir, f"{public}/mcp", headers, body, calls)
+            floor_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            floor_env.update(
+                {
+                    "PYTHONPATH": str(REPO),
+                    "PYTHONPYCACHEPREFIX": str(bytecode_cache()),
+                    "BENCH_SPOTIFY_TOKEN": next(iter(world.access_tokens)),
+                }
             )
-        )
-        world = emulator.state.world
-        env = replica_env(
-            public_url=public,
-            store_url=f"sqlite:///{workdir / 'bench.db'}",
-            secret_key=new_secret_key(),
-            spotify=emulator_origin,
-            data_dir=workdir,
-            extra={"SPOTIFY_MCP_RATE_LIMITS": ONE_ADDRESS_RATE_LIMITS, **settings},
-        )
-        async with serve([(emulator, emulator_sock)]):
-            serve_argv = [sys.executable, "-m", "spotify_mcp.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-            server = callgrind("server", serve_argv, env, workdir, port)
-            started = [server]
-            try:
-                await wait_ready([server], within=START_UNDER_VALGRIND)
-                cluster = Cluster("sqlite", public, emulator_origin, {"server": server})
-                async with cluster.http(pinned(server)) as browser:
-                    bearer = (await sign_in(browser, cluster, "bench")).access_token
-                headers, body = tool_call(bearer, "getCurrentUserProfile")
-                ours = await count(server, workdir, f"{public}/mcp", headers, body, calls)
-                floor_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-                floor_env.update(
-                    {
-                        "PYTHONPATH": str(REPO),
-                        "PYTHONPYCACHEPREFIX": str(bytecode_cache()),
-                        "BENCH_SPOTIFY_TOKEN": next(iter(world.access_tokens)),
-                    }
-                )
-                floor_argv = [sys.executable, "-m", "bench.passthrough", "--port", str(floor_port), "--spotify"]
-                floor = callgrind("passthrough", [*floor_argv, emulator_origin], floor_env, workdir, floor_port)
-                started.append(floor)
-                await wait_ready([floor], within=START_UNDER_VALGRIND)
-                floor_count = await count(floor, workdir, f"{floor.origin}/mcp", headers, body, calls)
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await stop_all(started)
+            floor_argv = [sys.executable, "-m", "bench.passthrough", "--port", str(floor_port), "--spotify"]
+            floor = callgrind("passthrough", [*floor_argv, emulator_origin], floor_env, workdir, floor_port)
+            started.append(floor)
+            await wait_ready([floor], within=START_UNDER_VALGRIND)
+            floor_count = await count(floor, workdir, f"{floor.origin}/mcp", headers, body, calls)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await stop_all(started)
     return {
         "settings": settings,
         "calls_counted": calls,
@@ -156,6 +164,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE", help="a server setting")
+    parser.add_argument("--backend", choices=BACKENDS, default="sqlite")
     args = parser.parse_args()
     settings = dict(item.split("=", 1) for item in args.setting)
-    print(json.dumps(anyio.run(main, args.calls, settings), indent=2))
+    print(json.dumps(anyio.run(main, args.calls, settings, args.backend), indent=2))
