@@ -50,6 +50,7 @@ class PostgresPool:
                         timeout=self._connect_timeout,
                         command_timeout=self._command_timeout,
                         server_settings={"search_path": f'"{self.target.schema}"', "application_name": "spotify-mcp"},
+                        reset=_nothing_to_reset,
                     )
                 except (*DRIVER_ERRORS, ValueError) as exc:
                     # Not chained: a traceback would print the driver's message unscrubbed.
@@ -88,3 +89,12 @@ class PostgresPool:
                 raise self.failure("close", exc) from exc
             finally:
                 pool.terminate()
+
+
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """Release a connection to the pool without asyncpg's reset query (a round trip on every release).
+
+    asyncpg has already ended any transaction left open before it calls this. The store keeps no other session
+    state: no ``SET``, cursor, ``LISTEN`` or session-level advisory lock (migrations take a transaction-level
+    one), and the search path is a startup setting of the connection.
+    """
