@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck unit bench setup docs
+.PHONY: demo test lint typecheck unit bench bench-instructions setup docs
 
 $(UV):
 	python3 -m venv .venv-tools && .venv-tools/bin/pip install --quiet uv
@@ -32,6 +32,9 @@ test: lint typecheck unit
 
 bench: setup
 	$(PY) -m bench.bench_tool_call
+
+bench-instructions: setup
+	$(PY) -m bench.bench_instructions --calls 300
 
 docs: setup
 	$(PY) -c "import anyio; from spotify_mcp.server.mcp_server import build_mcp_server; from spotify_mcp.services import Runtime; from spotify_mcp.tools.reference import render_tools_markdown; open('docs/tools.md', 'w').write(anyio.run(render_tools_markdown, build_mcp_server(Runtime())))"
