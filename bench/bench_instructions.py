@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,27 +27,21 @@ from typing import Any
 
 import anyio
 import httpx2
-from tests.e2e.live import bound_socket, serve
+from tests.e2e.live import serve
 from tests.replicas.cluster import (
-    ONE_ADDRESS_RATE_LIMITS,
-    REPO,
     Cluster,
     Replica,
-    bytecode_cache,
     free_port,
-    new_secret_key,
     pinned,
-    replica_env,
     sign_in,
     spawn,
     stop_all,
     tool_call,
     wait_ready,
 )
-from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
 
 from bench.bench_replicas import BACKENDS, store_for
-from spotify_mcp.emulator import EmulatorConfig, create_emulator_app
+from bench.topology import bench_spotify, passthrough_command, server_env
 
 WARMUP_CALLS = 30
 START_UNDER_VALGRIND = 600.0
@@ -108,43 +101,21 @@ async def main(calls: int, settings: dict[str, str], backend: str) -> dict[str, 
 async def _count_both(workdir: Path, store_url: str, calls: int, settings: dict[str, str]) -> dict[str, Any]:
     port, floor_port = free_port(), free_port()
     public = f"http://127.0.0.1:{port}"
-    emulator_sock = bound_socket()
-    emulator_origin = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
-    emulator = create_emulator_app(
-        EmulatorConfig(
-            client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[f"{public}/callback"]
-        )
-    )
-    world = emulator.state.world
-    env = replica_env(
-        public_url=public,
-        store_url=store_url,
-        secret_key=new_secret_key(),
-        spotify=emulator_origin,
-        data_dir=workdir,
-        extra={"SPOTIFY_MCP_RATE_LIMITS": ONE_ADDRESS_RATE_LIMITS, **settings},
-    )
-    async with serve([(emulator, emulator_sock)]):
+    spotify = bench_spotify(public)
+    env = server_env(public, store_url, spotify, workdir, settings)
+    async with serve([(spotify.app, spotify.sock)]):
         serve_argv = [sys.executable, "-m", "spotify_mcp.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
         server = callgrind("server", serve_argv, env, workdir, port)
         started = [server]
         try:
             await wait_ready([server], within=START_UNDER_VALGRIND)
-            cluster = Cluster("sqlite", public, emulator_origin, {"server": server})
+            cluster = Cluster("sqlite", public, spotify.origin, {"server": server})
             async with cluster.http(pinned(server)) as browser:
                 bearer = (await sign_in(browser, cluster, "bench")).access_token
             headers, body = tool_call(bearer, "getCurrentUserProfile")
             ours = await count(server, workdir, f"{public}/mcp", headers, body, calls)
-            floor_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-            floor_env.update(
-                {
-                    "PYTHONPATH": str(REPO),
-                    "PYTHONPYCACHEPREFIX": str(bytecode_cache()),
-                    "BENCH_SPOTIFY_TOKEN": next(iter(world.access_tokens)),
-                }
-            )
-            floor_argv = [sys.executable, "-m", "bench.passthrough", "--port", str(floor_port), "--spotify"]
-            floor = callgrind("passthrough", [*floor_argv, emulator_origin], floor_env, workdir, floor_port)
+            floor_argv, floor_env = passthrough_command(floor_port, spotify)
+            floor = callgrind("passthrough", floor_argv, floor_env, workdir, floor_port)
             started.append(floor)
             await wait_ready([floor], within=START_UNDER_VALGRIND)
             floor_count = await count(floor, workdir, f"{floor.origin}/mcp", headers, body, calls)

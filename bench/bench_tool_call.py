@@ -27,7 +27,6 @@ import logging
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -36,17 +35,12 @@ from typing import Any
 
 import anyio
 import httpx2
-from tests.e2e.live import bound_socket, serve
+from tests.e2e.live import serve
 from tests.replicas.cluster import (
-    ONE_ADDRESS_RATE_LIMITS,
-    REPO,
     Cluster,
     Replica,
-    bytecode_cache,
     free_port,
-    new_secret_key,
     pinned,
-    replica_env,
     reserved_port,
     sign_in,
     spawn,
@@ -55,10 +49,9 @@ from tests.replicas.cluster import (
     tool_call,
     wait_ready,
 )
-from tests.support import SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET
 
 from bench.bench_replicas import process_cpu
-from spotify_mcp.emulator import EmulatorConfig, create_emulator_app
+from bench.topology import BenchSpotify, bench_spotify, passthrough_command, server_env
 
 WARMUP_SECONDS = 0.5
 
@@ -102,39 +95,25 @@ async def main(seconds: float, concurrency: int, latencies_ms: list[float]) -> l
         workdir = Path(tmp)
         port = public_sock.getsockname()[1]
         public = f"http://127.0.0.1:{port}"
-        emulator_sock = bound_socket()
-        emulator_origin = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
-        emulator = create_emulator_app(
-            EmulatorConfig(
-                client_id=SPOTIFY_CLIENT_ID, client_secret=SPOTIFY_CLIENT_SECRET, redirect_uris=[f"{public}/callback"]
-            )
-        )
-        world = emulator.state.world
-        env = replica_env(
-            public_url=public,
-            store_url=f"sqlite:///{workdir / 'bench.db'}",
-            secret_key=new_secret_key(),
-            spotify=emulator_origin,
-            data_dir=workdir,
-            # One user makes every call: limits out of reach, but the limiter keeps counting in the store.
-            extra={"SPOTIFY_MCP_RATE_LIMITS": ONE_ADDRESS_RATE_LIMITS},
-        )
+        spotify = bench_spotify(public)
+        world = spotify.world
+        env = server_env(public, f"sqlite:///{workdir / 'bench.db'}", spotify, workdir)
         public_sock.close()
-        async with serve([(emulator, emulator_sock)]):
+        async with serve([(spotify.app, spotify.sock)]):
             server = spawn_replica("server", env, workdir, port=port)
             stopped = [server]
             try:
                 await wait_ready([server])
-                cluster = Cluster("sqlite", public, emulator_origin, {"server": server})
+                cluster = Cluster("sqlite", public, spotify.origin, {"server": server})
                 async with cluster.http(pinned(server)) as browser:
                     bearer = (await sign_in(browser, cluster, "bench")).access_token
-                floor = spawn_passthrough(workdir, emulator_origin, next(iter(world.access_tokens)))
+                floor = spawn_passthrough(workdir, spotify)
                 stopped.append(floor)
                 await wait_ready([floor])
                 reports = []
                 for latency_ms in latencies_ms:
                     world.api_latency = latency_ms / 1000
-                    report = await _run(world, (server, floor), public, emulator_origin, bearer, seconds, concurrency)
+                    report = await _run(world, (server, floor), public, spotify.origin, bearer, seconds, concurrency)
                     reports.append({"spotify_latency_ms": latency_ms, **report})
                 return reports
             finally:
@@ -142,12 +121,10 @@ async def main(seconds: float, concurrency: int, latencies_ms: list[float]) -> l
                     await stop_all(stopped)
 
 
-def spawn_passthrough(workdir: Path, spotify: str, token: str) -> Replica:
-    """Start ``bench/passthrough.py`` (the frameworks' floor) on a free port, forwarding ``token`` to ``spotify``."""
+def spawn_passthrough(workdir: Path, spotify: BenchSpotify) -> Replica:
+    """Start ``bench/passthrough.py`` (the frameworks' floor) on a free port, forwarding to the emulator."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update({"PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": str(bytecode_cache()), "BENCH_SPOTIFY_TOKEN": token})
-    argv = [sys.executable, "-m", "bench.passthrough", "--port", str(port), "--spotify", spotify]
+    argv, env = passthrough_command(port, spotify)
     return spawn("passthrough", argv, env, workdir, port)
 
 
