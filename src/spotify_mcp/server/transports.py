@@ -46,9 +46,9 @@ def streamable_http(server: MCPServer, settings: Settings) -> tuple[ASGIApp, Str
 
     POSTs are answered with one ``application/json`` document, never an SSE stream: no tool sends progress,
     log or server-to-client requests while it runs, so a stream would only frame that one document. (In the
-    2026-07-28 era the SDK otherwise runs each request in a task group with a stream and a disconnect watcher,
-    about a fifth of our server's CPU per tool call.) Server-initiated messages of the 2025 era still have the
-    ``GET /mcp`` stream.
+    2026-07-28 era the SDK otherwise runs each request in a task group with a stream and a disconnect watcher:
+    a tenth of our server's instructions per tool call, by ``bench/bench_instructions.py``.) Server-initiated
+    messages of the 2025 era still have the ``GET /mcp`` stream.
     """
     server.streamable_http_app(
         streamable_http_path="/mcp",
