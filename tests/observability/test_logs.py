@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import logging
+import random
 import socket
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from spotify_mcp.app import create_app
 from spotify_mcp.cli import build_servers, run_servers
 from spotify_mcp.crypto import KeyRing
-from spotify_mcp.observability.logs import REDACTED, configure_logging, redact
+from spotify_mcp.observability.logs import REDACTED, configure_logging, redact, scrub
 from spotify_mcp.observability.request_id import bound_request_id
 from tests.observability.conftest import CAPTURED_LOGGERS, Logs, connect, origin
 from tests.support import CLIENT_REDIRECT, PUBLIC, SPOTIFY_CLIENT_SECRET, Harness, make_settings
@@ -125,6 +126,61 @@ def test_secrets_are_scrubbed_from_text(text: str, secret: str) -> None:
 )
 def test_ordinary_messages_are_left_alone(text: str) -> None:
     assert redact(text) == text
+
+
+FRAGMENTS = (
+    "smcp_at_",
+    "smcp_pat_",
+    "smcp_csrf",
+    "smcp_bind_0a",
+    "Bearer ",
+    "BASIC ",
+    "bearer",
+    "code",
+    "state",
+    "token",
+    "=",
+    "&",
+    "?",
+    ":",
+    "://",
+    "@",
+    '"',
+    "'",
+    " ",
+    "/",
+    ".",
+    "-",
+    "_",
+    "eyJ",
+    "eyJhbGciOiJIUzI1NiJ9.",
+    "BQD",
+    "x7Yz1" * 7,
+    "abcdefgh" * 4,
+    "AbC9-" * 7,
+    "postgresql",
+    "http",
+    "GET /mcp HTTP/1.1",
+    "200",
+    "127.0.0.1:5432",
+)
+
+
+def test_the_quick_check_never_skips_a_text_the_patterns_would_change() -> None:
+    # The pre-check in ``redact`` may only skip texts that ``scrub`` leaves as they are. Seeded, so repeatable.
+    generator = random.Random(20261126)
+    texts = ["".join(generator.choice(FRAGMENTS) for _ in range(generator.randint(1, 12))) for _ in range(20_000)]
+    changed = [text for text in texts if scrub(text) != text]
+    assert len(changed) > 5_000  # the corpus exercises the patterns, not only harmless text
+    assert [text for text in texts if redact(text) != scrub(text)] == []
+
+
+def test_access_lines_are_left_alone_unless_they_carry_a_secret() -> None:
+    line = '127.0.0.1:54321 - "POST /mcp HTTP/1.1" 200'
+    assert redact(line) == line
+    assert redact('127.0.0.1:54321 - "GET /callback?code=AQ-x HTTP/1.1" 400') == (
+        '127.0.0.1:54321 - "GET /callback?code=[REDACTED] HTTP/1.1" 400'
+    )
 
 
 def test_arguments_extra_fields_and_tracebacks_are_scrubbed(capture_logs: Any) -> None:

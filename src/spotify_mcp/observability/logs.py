@@ -53,8 +53,18 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 }
 
 
+# A text that none of the patterns above can match lacks all of these (each is part of every match of one
+# pattern), and most log lines, access lines among them, lack them all: one scan instead of eight.
+_MAYBE_SECRET = re.compile(r"(?i)smcp_|bearer|basic|=|[\"']\s*:|://|eyJ|[A-Za-z0-9_-]{32}")
+
+
 def redact(text: str) -> str:
     """Scrub every secret this module recognises from ``text``."""
+    return text if _MAYBE_SECRET.search(text) is None else scrub(text)
+
+
+def scrub(text: str) -> str:
+    """Apply every redaction pattern to ``text`` (``redact`` skips this when no pattern can match)."""
     for pattern, replacement in _SUBSTITUTIONS:
         text = pattern.sub(replacement, text)
     return _LONG_RUN.sub(_redact_random, text)
