@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
-import json
 import re
 import socket
 from collections import OrderedDict
@@ -22,7 +21,12 @@ import anyio
 import httpx2
 
 from spotify_mcp.clock import Clock
-from spotify_mcp.oauth.client_metadata import ClientMetadata, ClientMetadataError, parse_client_metadata
+from spotify_mcp.oauth.client_metadata import (
+    ClientMetadata,
+    ClientMetadataError,
+    decode_metadata_json,
+    parse_client_metadata,
+)
 from spotify_mcp.oauth.redirects import InvalidRedirectURI, URIParts, split_uri
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -287,17 +291,6 @@ def _http_date(value: str) -> float | None:
 
 def _decode_json(body: bytes) -> object:
     try:
-        return json.loads(body.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        return decode_metadata_json(body)
+    except ClientMetadataError:
         raise CIMDError("the client metadata document is not valid JSON") from None
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate key")
-    return result
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
