@@ -26,7 +26,6 @@ from spotify_mcp.oauth.authorize import AuthorizeEndpoint
 from spotify_mcp.oauth.callback import CallbackEndpoint
 from spotify_mcp.oauth.cimd import CIMDFetcher
 from spotify_mcp.oauth.client_request import guard_store
-from spotify_mcp.oauth.clients import ClientRegistry
 from spotify_mcp.oauth.consent import ConsentEndpoint
 from spotify_mcp.oauth.metadata import (
     MetadataEndpoint,
@@ -37,7 +36,6 @@ from spotify_mcp.oauth.metadata import (
 from spotify_mcp.oauth.registration import RegistrationEndpoint
 from spotify_mcp.oauth.revoke import RevokeEndpoint
 from spotify_mcp.oauth.token import TokenEndpoint
-from spotify_mcp.oauth.tokens import TokenService
 from spotify_mcp.observability.health import readyz
 from spotify_mcp.observability.metrics import HttpMetricsMiddleware, Metrics, metrics_endpoint
 from spotify_mcp.observability.request_id import RequestIdMiddleware
@@ -45,10 +43,9 @@ from spotify_mcp.server.bearer import BearerAuth
 from spotify_mcp.server.mcp_server import build_mcp_server
 from spotify_mcp.server.step_up import ScopeStepUp
 from spotify_mcp.server.transports import sse, streamable_http
-from spotify_mcp.services import Runtime, Services
+from spotify_mcp.services import Runtime, assemble_services
 from spotify_mcp.settings import Settings
 from spotify_mcp.spotify.accounts import SpotifyAccounts
-from spotify_mcp.spotify.api import SpotifyAPI
 from spotify_mcp.spotify.credentials import CredentialsManager
 from spotify_mcp.store import Store, open_store
 from spotify_mcp.store.sweeper import sweep_forever
@@ -170,29 +167,16 @@ def create_app(
             )
             credentials = CredentialsManager(store, keys, accounts, clock, owner=_replica_id(), metrics=metrics.spotify)
             runtime.start(
-                Services(
-                    settings=settings,
-                    clock=clock,
-                    keys=keys,
-                    store=store,
-                    clients=ClientRegistry(store, cimd),
-                    tokens=TokenService(
-                        store,
-                        clock,
-                        resource=settings.mcp_url,
-                        access_ttl=settings.access_token_ttl,
-                        refresh_ttl=settings.refresh_token_ttl,
-                    ),
+                assemble_services(
+                    settings,
+                    clock,
+                    keys,
+                    store,
+                    spotify_http=spotify_http,
+                    cimd=cimd,
                     accounts=accounts,
                     credentials=credentials,
-                    spotify=SpotifyAPI(
-                        spotify_http,
-                        api_url=settings.spotify_api_url,
-                        credentials=credentials,
-                        clock=clock,
-                        metrics=metrics.spotify,
-                    ),
-                    spotify_http=spotify_http,
+                    spotify_metrics=metrics.spotify,
                 )
             )
             stack.callback(runtime.stop)

@@ -15,11 +15,8 @@ from spotify_mcp.clock import Clock, SystemClock
 from spotify_mcp.crypto import KeyRing
 from spotify_mcp.local.config import LocalSettings
 from spotify_mcp.oauth.cimd import CIMDFetcher
-from spotify_mcp.oauth.clients import ClientRegistry
-from spotify_mcp.oauth.tokens import TokenService
-from spotify_mcp.services import Runtime, Services
+from spotify_mcp.services import Runtime, assemble_services
 from spotify_mcp.spotify.accounts import SpotifyAccounts
-from spotify_mcp.spotify.api import SpotifyAPI
 from spotify_mcp.spotify.credentials import CredentialsManager
 from spotify_mcp.store import open_store
 
@@ -55,23 +52,15 @@ async def local_runtime(
         credentials = CredentialsManager(store, keys, accounts, clock, owner=owner)
         runtime = Runtime()
         runtime.start(
-            Services(
-                settings=settings,
-                clock=clock,
-                keys=keys,
-                store=store,
-                clients=ClientRegistry(store, CIMDFetcher(http, clock)),
-                tokens=TokenService(
-                    store,
-                    clock,
-                    resource=settings.mcp_url,
-                    access_ttl=settings.access_token_ttl,
-                    refresh_ttl=settings.refresh_token_ttl,
-                ),
+            assemble_services(
+                settings,
+                clock,
+                keys,
+                store,
+                spotify_http=http,
+                cimd=CIMDFetcher(http, clock),
                 accounts=accounts,
                 credentials=credentials,
-                spotify=SpotifyAPI(http, api_url=settings.spotify_api_url, credentials=credentials, clock=clock),
-                spotify_http=http,
             )
         )
         stack.callback(runtime.stop)
