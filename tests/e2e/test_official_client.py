@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
@@ -19,66 +18,22 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import (
-    AuthorizationCodeResult,
-    OAuthClientInformationFull,
     OAuthClientMetadata,
-    OAuthToken,
 )
 from pydantic import AnyUrl
 
 from tests.e2e.live import Live, live
-from tests.support import CLIENT_REDIRECT, walk
+from tests.oauth_client import HeadlessBrowser, MemoryStorage
+from tests.support import CLIENT_REDIRECT
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
-
-
-class MemoryStorage:
-    """The client's token storage, in memory."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-class HeadlessBrowser:
-    """Plays the user: follows the authorization URL, approves consent and signs in at the emulator."""
-
-    def __init__(self, server: Live) -> None:
-        self.server = server
-        self.browser = httpx2.AsyncClient(timeout=10)
-        self.result: AuthorizationCodeResult | None = None
-        self.visits = 0
-
-    async def redirect_handler(self, url: str) -> None:
-        self.visits += 1
-        final = await walk(self.browser, url, (self.server.base, self.server.emulator))
-        location = final.headers["location"]
-        assert location.startswith(CLIENT_REDIRECT)
-        query = parse_qs(urlsplit(location).query)
-        self.result = AuthorizationCodeResult(code=query["code"][0], state=query["state"][0], iss=query["iss"][0])
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        assert self.result is not None
-        return self.result
 
 
 @asynccontextmanager
 async def oauth_http(
     server: Live, **provider_args: Any
 ) -> AsyncIterator[tuple[httpx2.AsyncClient, MemoryStorage, HeadlessBrowser]]:
-    storage, browser = MemoryStorage(), HeadlessBrowser(server)
+    storage, browser = MemoryStorage(), HeadlessBrowser(httpx2.AsyncClient(timeout=10), (server.base, server.emulator))
     provider = OAuthClientProvider(
         server.mcp_url,
         OAuthClientMetadata(client_name="e2e client", redirect_uris=[AnyUrl(CLIENT_REDIRECT)]),

@@ -12,7 +12,8 @@ from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
 from tests.e2e.live import Live, live
-from tests.e2e.test_official_client import HeadlessBrowser, oauth_http
+from tests.e2e.test_official_client import oauth_http
+from tests.oauth_client import HeadlessBrowser
 from tests.support import CLIENT_REDIRECT, code_form, pkce
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

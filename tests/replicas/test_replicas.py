@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import anyio
 import httpx2
@@ -16,9 +16,10 @@ import pytest
 from mcp.client import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import OAuthClientMetadata
 from pydantic import AnyUrl
 
+from tests.oauth_client import HeadlessBrowser, MemoryStorage
 from tests.replicas.cluster import (
     PROTOCOL,
     Cluster,
@@ -69,46 +70,6 @@ async def assert_grant_gone(cluster: Cluster, http: httpx2.AsyncClient, client_i
     assert error_of(await refresh(http, cluster.public, client_id, body["refresh_token"])) == "invalid_grant"
 
 
-class MemoryStorage:
-    """The official client's token storage, in memory."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-class HeadlessBrowser:
-    """The user's browser: follows the authorization URL, approves consent, signs in at Spotify."""
-
-    def __init__(self, cluster: Cluster, browser: httpx2.AsyncClient) -> None:
-        self.cluster = cluster
-        self.browser = browser
-        self.result: AuthorizationCodeResult | None = None
-
-    async def redirect_handler(self, url: str) -> None:
-        final = await walk(self.browser, url, self.cluster.hosts)
-        assert final.status_code == 302, f"{final.status_code} {final.text[:500]}"
-        assert final.headers["location"].startswith(CLIENT_REDIRECT), final.headers["location"]
-        query = parse_qs(urlsplit(final.headers["location"]).query)
-        self.result = AuthorizationCodeResult(code=query["code"][0], state=query["state"][0], iss=query["iss"][0])
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        assert self.result is not None
-        return self.result
-
-
 async def test_a_client_authorized_through_one_replica_calls_tools_through_another(cluster: Cluster) -> None:
     a, b = replicas(cluster)
     # Everything but the MCP endpoint (discovery, registration, token) goes to A; /mcp goes to B.
@@ -116,7 +77,7 @@ async def test_a_client_authorized_through_one_replica_calls_tools_through_anoth
     browser_lb = cluster.router(pinned(a))
     storage = MemoryStorage()
     async with cluster.http(browser_lb) as browser, cluster.http(client_lb) as raw:
-        user = HeadlessBrowser(cluster, browser)
+        user = HeadlessBrowser(browser, cluster.hosts)
         provider = OAuthClientProvider(
             cluster.mcp_url,
             OAuthClientMetadata(client_name="replica e2e", redirect_uris=[AnyUrl(CLIENT_REDIRECT)]),
