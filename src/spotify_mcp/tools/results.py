@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -22,14 +23,8 @@ class Page(BaseModel, Generic[Item]):
 
     def text(self) -> str:
         """The title, one numbered line per item, and how to get more."""
-        if not self.items:
-            return f"{self.title}: none."
-        count = f"{len(self.items)} of {self.total}" if self.total is not None else str(len(self.items))
-        lines = [f"{self.title} ({count}):"]
-        lines += [f"{self.offset + n}. {item.line()}" for n, item in enumerate(self.items, start=1)]
-        if self.next_offset is not None:
-            lines.append(f"More: call again with offset={self.next_offset}.")
-        return "\n".join(lines)
+        more = None if self.next_offset is None else f"offset={self.next_offset}"
+        return _listing(self.title, self.items, self.total, self.offset, more)
 
 
 class Done(BaseModel):
@@ -54,14 +49,8 @@ class CursorPage(BaseModel, Generic[Item]):
 
     def text(self) -> str:
         """The title, one numbered line per item, and how to get more."""
-        if not self.items:
-            return f"{self.title}: none."
-        count = f"{len(self.items)} of {self.total}" if self.total is not None else str(len(self.items))
-        lines = [f"{self.title} ({count}):"]
-        lines += [f"{n}. {item.line()}" for n, item in enumerate(self.items, start=1)]
-        if self.next_cursor is not None:
-            lines.append(f"More: call again with {self.cursor_param}={self.next_cursor}.")
-        return "\n".join(lines)
+        more = None if self.next_cursor is None else f"{self.cursor_param}={self.next_cursor}"
+        return _listing(self.title, self.items, self.total, 0, more)
 
 
 class Playback(BaseModel):
@@ -119,3 +108,15 @@ def playback(raw: dict[str, Any]) -> Playback:
         repeat=raw.get("repeat_state"),
         context_uri=context.get("uri") if isinstance(context, dict) else None,
     )
+
+
+def _listing(title: str, items: Sequence[Item], total: int | None, offset: int, more: str | None) -> str:
+    """``title (n of total):``, the items numbered from ``offset + 1``, and the argument that fetches more."""
+    if not items:
+        return f"{title}: none."
+    count = f"{len(items)} of {total}" if total is not None else str(len(items))
+    lines = [f"{title} ({count}):"]
+    lines += [f"{offset + n}. {item.line()}" for n, item in enumerate(items, start=1)]
+    if more is not None:
+        lines.append(f"More: call again with {more}.")
+    return "\n".join(lines)
